@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# podshim's two commands for a new user, on Debian/Ubuntu as root:
+#   make run    install what is missing, build, start the daemon
+#   make test   run every test this machine can run
+
+SHELL := /bin/bash
+GO ?= go
+BIN := $(CURDIR)/bin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+# cri-tools (crictl, critest) is not a library of ours, so it is pinned here
+# rather than in go.mod; runc and the CNI plugins are pinned in go.mod.
+CRI_TOOLS_VERSION := v1.37.0
+RUNC_VERSION = $(shell $(GO) list -m -f '{{.Version}}' github.com/opencontainers/runc)
+CNI_PLUGINS := bridge loopback host-local portmap
+CNI_PKG_bridge := github.com/containernetworking/plugins/plugins/main/bridge
+CNI_PKG_loopback := github.com/containernetworking/plugins/plugins/main/loopback
+CNI_PKG_host-local := github.com/containernetworking/plugins/plugins/ipam/host-local
+CNI_PKG_portmap := github.com/containernetworking/plugins/plugins/meta/portmap
+
+# System packages: a C toolchain and libseccomp for runc's seccomp support,
+# musl-tools for the static pause binary, iptables for portmap, busybox for
+# the offline test images.
+APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev musl-tools iptables iproute2 busybox
+
+GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
+
+.PHONY: all build run test unit e2e conformance deps tools clean fmt vet bench
+
+all: build
+
+## deps: install the system packages podshim and its tests need (apt-get)
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq $$missing; \
+	fi
+
+## build: the daemon at bin/podshim and the pods' infra process at bin/pause
+build: $(BIN)/podshim $(BIN)/pause
+
+$(BIN)/podshim: $(GO_SOURCES)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $@ ./cmd/podshim
+
+# pause is C built against musl, statically: a few KiB, no libraries, no image.
+$(BIN)/pause: sandbox/pause/pause.c | deps
+	@mkdir -p $(BIN)
+	musl-gcc -static -Os -s -Wall -Werror -o $@ $<
+
+## tools: runc and the CNI plugins at the versions go.mod pins
+tools: $(BIN)/runc $(addprefix $(BIN)/cni/,$(CNI_PLUGINS))
+
+$(BIN)/runc: go.mod | deps
+	$(GO) build -trimpath -tags "seccomp urfave_cli_no_docs" \
+	  -ldflags "-X main.version=$(patsubst v%,%,$(RUNC_VERSION))" -o $@ github.com/opencontainers/runc
+
+$(BIN)/cni/%: go.mod
+	CGO_ENABLED=0 $(GO) build -trimpath -o $@ $(CNI_PKG_$*)
+
+$(BIN)/crictl:
+	GOBIN=$(BIN) GOFLAGS=-mod=readonly $(GO) install sigs.k8s.io/cri-tools/cmd/crictl@$(CRI_TOOLS_VERSION)
+
+# critest is a Go test binary; the module zip has no vendor/, hence -mod=readonly.
+$(BIN)/critest:
+	dir=$$($(GO) mod download -json sigs.k8s.io/cri-tools@$(CRI_TOOLS_VERSION) | sed -n 's/^\s*"Dir": "\(.*\)",$$/\1/p'); \
+	cd "$$dir" && GOFLAGS=-mod=readonly $(GO) test -c -o $@ ./cmd/critest
+
+$(BIN)/test-registry: $(GO_SOURCES)
+	$(GO) build -o $@ ./test/cmd/test-registry
+
+## run: install what is missing, build, start the daemon in the foreground
+run: deps build tools
+	$(BIN)/podshim
+
+## test: unit tests, root end-to-end tests, then critest conformance
+test: deps build tools unit e2e conformance
+
+unit:
+	$(GO) test ./cmd/... ./pkg/... ./storage/... ./test/images/... ./test/registry/...
+
+e2e: build
+	PODSHIM_BIN=$(BIN)/podshim $(GO) test -count=1 -timeout 20m ./test/e2e/...
+
+## conformance: critest against a podshim on temporary dirs, images from a loopback registry
+conformance: build $(BIN)/critest $(BIN)/crictl $(BIN)/test-registry
+	BIN=$(BIN) test/conformance/run.sh
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet ./...
+
+clean:
+	rm -rf $(BIN) test/conformance/results

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package config holds podshim's settings: a TOML file whose every key has a
+// built-in default, so a node runs with no file at all.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Default locations, as documented in the README.
+const (
+	DefaultPath   = "/etc/podshim/config.toml"
+	DefaultRoot   = "/var/lib/podshim"
+	DefaultState  = "/run/podshim"
+	DefaultListen = "/run/podshim/podshim.sock"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	// Root holds persistent data: images, metadata.
+	Root string `toml:"root"`
+	// State holds runtime data that does not survive a reboot.
+	State string `toml:"state"`
+	// Listen is the path of the CRI unix socket.
+	Listen string `toml:"listen"`
+	// CgroupDriver is "cgroupfs" or "systemd"; reported to the kubelet
+	// through the RuntimeConfig RPC so it never has to guess.
+	CgroupDriver string `toml:"cgroup_driver"`
+
+	Image    Image    `toml:"image"`
+	Registry Registry `toml:"registry"`
+}
+
+// Image tunes image pulls.
+type Image struct {
+	// ProgressTimeout cancels a pull when no byte arrived for this long.
+	ProgressTimeout Duration `toml:"progress_timeout"`
+	// MaxConcurrentDownloads bounds the layers fetched at once per pull.
+	MaxConcurrentDownloads int `toml:"max_concurrent_downloads"`
+}
+
+// Registry holds mirrors and per-host transport settings.
+type Registry struct {
+	// Mirrors maps a registry host ("docker.io", "registry.k8s.io") to
+	// endpoints ("http://127.0.0.1:5000") tried in order before it.
+	Mirrors map[string][]string `toml:"mirrors"`
+	// Hosts maps "host[:port]" to its transport settings.
+	Hosts map[string]Host `toml:"hosts"`
+}
+
+// Host is the transport setting of one registry host.
+type Host struct {
+	// Insecure allows plain HTTP, or TLS without certificate verification.
+	Insecure bool `toml:"insecure"`
+	// CAFile is a PEM bundle trusted for this host on top of the system's.
+	CAFile string `toml:"ca_file"`
+}
+
+// Duration is a time.Duration written as "90s" or "1m" in TOML.
+type Duration time.Duration
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", b, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText writes the duration in Go's notation.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// Default returns the built-in configuration.
+func Default() Config {
+	return Config{
+		Root:         DefaultRoot,
+		State:        DefaultState,
+		Listen:       DefaultListen,
+		CgroupDriver: "cgroupfs",
+		Image: Image{
+			ProgressTimeout:        Duration(time.Minute),
+			MaxConcurrentDownloads: 3,
+		},
+	}
+}
+
+// Load reads path on top of the defaults. A missing file is not an error
+// when it is the default path: every key has a default.
+func Load(path string, explicit bool) (Config, error) {
+	cfg := Default()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) && !explicit {
+			return cfg, nil
+		}
+		return cfg, fmt.Errorf("read config: %w", err)
+	}
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields() // a misspelt key should fail loudly, not be ignored
+	if err := dec.Decode(&cfg); err != nil {
+		var strict *toml.StrictMissingError
+		if errors.As(err, &strict) {
+			return cfg, fmt.Errorf("config %s: unknown keys:\n%s", path, strict.String())
+		}
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	switch c.CgroupDriver {
+	case "cgroupfs", "systemd":
+	default:
+		return fmt.Errorf("cgroup_driver %q: want cgroupfs or systemd", c.CgroupDriver)
+	}
+	if c.Image.ProgressTimeout <= 0 {
+		return fmt.Errorf("image.progress_timeout must be positive")
+	}
+	if c.Image.MaxConcurrentDownloads < 1 {
+		return fmt.Errorf("image.max_concurrent_downloads must be at least 1")
+	}
+	for host, endpoints := range c.Registry.Mirrors {
+		for _, ep := range endpoints {
+			u, err := url.Parse(ep)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return fmt.Errorf("registry.mirrors.%q: endpoint %q: want http(s)://host[:port]", host, ep)
+			}
+			if strings.Trim(u.Path, "/") != "" {
+				return fmt.Errorf("registry.mirrors.%q: endpoint %q: a path prefix is not supported", host, ep)
+			}
+		}
+	}
+	for host, h := range c.Registry.Hosts {
+		if h.CAFile != "" {
+			if _, err := os.Stat(h.CAFile); err != nil {
+				return fmt.Errorf("registry.hosts.%q: ca_file: %w", host, err)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package runc drives the runc binary that podshim builds from the version
+// pinned in go.mod. It adds to go-runc what podshim needs everywhere: error
+// messages that carry runc's own explanation, and idempotent kill/delete.
+package runc
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	gorunc "github.com/containerd/go-runc"
+)
+
+// ErrNotFound means runc has no container of that id.
+var ErrNotFound = errors.New("container does not exist")
+
+// Runtime is one runc binary with one state root.
+type Runtime struct {
+	binary  string
+	root    string
+	systemd bool
+}
+
+// New returns a Runtime; root holds runc's state (under podshim's state dir).
+func New(binary, root string, systemdCgroup bool) (*Runtime, error) {
+	if _, err := os.Stat(binary); err != nil {
+		return nil, fmt.Errorf("runc binary: %w", err)
+	}
+	if err := os.MkdirAll(root, 0o711); err != nil {
+		return nil, fmt.Errorf("runc root: %w", err)
+	}
+	return &Runtime{binary: binary, root: root, systemd: systemdCgroup}, nil
+}
+
+// client returns a go-runc client that logs to logPath, so a failure can be
+// explained with runc's own words rather than "exit status 1".
+func (r *Runtime) client(logPath string) *gorunc.Runc {
+	return &gorunc.Runc{
+		Command:       r.binary,
+		Root:          r.root,
+		Log:           logPath,
+		LogFormat:     gorunc.JSON,
+		SystemdCgroup: r.systemd,
+	}
+}
+
+// CreateDetached runs `runc create` for a process that needs no stdio (the
+// pause process): its stdio is /dev/null, so it holds no pipe of ours open.
+// It returns the pid of the container's init.
+func (r *Runtime) CreateDetached(ctx context.Context, id, bundle string) (int, error) {
+	logPath := filepath.Join(bundle, "runc.log")
+	nullIO, err := gorunc.NewNullIO()
+	if err != nil {
+		return 0, fmt.Errorf("runc create %s: %w", id, err)
+	}
+	defer nullIO.Close()
+	pidFile := filepath.Join(bundle, "init.pid")
+	err = r.client(logPath).Create(ctx, id, bundle, &gorunc.CreateOpts{IO: nullIO, PidFile: pidFile, Detach: true})
+	if err != nil {
+		return 0, fmt.Errorf("runc create %s: %w", id, explain(err, logPath))
+	}
+	pid, err := gorunc.ReadPidFile(pidFile)
+	if err != nil {
+		return 0, fmt.Errorf("runc create %s: read pid: %w", id, err)
+	}
+	return pid, nil
+}
+
+// Start starts a created container.
+func (r *Runtime) Start(ctx context.Context, id, bundle string) error {
+	logPath := filepath.Join(bundle, "runc.log")
+	if err := r.client(logPath).Start(ctx, id); err != nil {
+		return fmt.Errorf("runc start %s: %w", id, explain(err, logPath))
+	}
+	return nil
+}
+
+// Kill signals the container's init. A container that is gone, or whose
+// init already exited, is not an error: the caller wanted it dead.
+func (r *Runtime) Kill(ctx context.Context, id string, sig int) error {
+	err := r.client("").Kill(ctx, id, sig, nil)
+	if err == nil || isGone(err) {
+		return nil
+	}
+	return fmt.Errorf("runc kill %s: %w", id, err)
+}
+
+// Delete removes the container, killing it if needed (--force), along with
+// its cgroup. Deleting what does not exist succeeds.
+func (r *Runtime) Delete(ctx context.Context, id string) error {
+	err := r.client("").Delete(ctx, id, &gorunc.DeleteOpts{Force: true})
+	if err == nil || isGone(err) {
+		return nil
+	}
+	return fmt.Errorf("runc delete %s: %w", id, err)
+}
+
+// State reports runc's view: "created", "running", "stopped" or "paused".
+func (r *Runtime) State(ctx context.Context, id string) (*gorunc.Container, error) {
+	c, err := r.client("").State(ctx, id)
+	if err != nil {
+		if isGone(err) {
+			return nil, fmt.Errorf("runc state %s: %w", id, ErrNotFound)
+		}
+		return nil, fmt.Errorf("runc state %s: %w", id, err)
+	}
+	return c, nil
+}
+
+func isGone(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "does not exist") || strings.Contains(s, "not running") ||
+		strings.Contains(s, "process already finished")
+}
+
+// explain appends the last error runc logged, if any.
+func explain(err error, logPath string) error {
+	data, rerr := os.ReadFile(logPath)
+	if rerr != nil {
+		return err
+	}
+	var last string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		var line struct {
+			Level string `json:"level"`
+			Msg   string `json:"msg"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) == nil && (line.Level == "error" || line.Level == "fatal") {
+			last = line.Msg
+		}
+	}
+	if last == "" {
+		return err
+	}
+	return fmt.Errorf("%w: %s", err, last)
+}
+
+// List returns the IDs of every container in this runc root.
+func (r *Runtime) List(ctx context.Context) ([]string, error) {
+	cs, err := r.client("").List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("runc list: %w", err)
+	}
+	ids := make([]string, 0, len(cs))
+	for _, c := range cs {
+		ids = append(ids, c.ID)
+	}
+	return ids, nil
+}

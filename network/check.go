@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/containernetworking/cni/libcni"
+)
+
+// Check asks the network's plugins (CNI CHECK) whether the pod's network is
+// still as ADD left it. A network whose config opts out of CHECK, or is
+// older than CNI 0.4.0, has nothing to check and passes.
+func (m *Manager) Check(ctx context.Context, pod Pod, netnsPath string) error {
+	if err := validPodID(pod.ID); err != nil {
+		return err
+	}
+	unlock := m.pods.lock(pod.ID)
+	defer unlock()
+
+	in, err := m.readIntent(pod.ID)
+	if err != nil {
+		return err
+	}
+	if in == nil || in.State != IntentReady {
+		return fmt.Errorf("check network of pod %s: not set up", pod.ID)
+	}
+	if netnsPath == "" {
+		netnsPath = in.NetNS
+	}
+	if !isNetNS(netnsPath) {
+		return fmt.Errorf("check network of pod %s: %s is not a network namespace", pod.ID, netnsPath)
+	}
+	list, err := libcni.NetworkConfFromBytes(in.ConfList)
+	if err != nil {
+		return fmt.Errorf("check network of pod %s: stored config: %w", pod.ID, err)
+	}
+	err = m.cni.CheckNetworkList(ctx, list, runtimeConf(in.Pod, netnsPath))
+	if errors.Is(err, libcni.ErrorCheckNotSupp) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("check network %q of pod %s: %w", list.Name, pod.ID, err)
+	}
+	return nil
+}

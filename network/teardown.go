@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package network
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/containernetworking/cni/libcni"
+	"k8s.io/klog/v2"
+)
+
+// Teardown detaches the pod from the network with CNI DEL and forgets it.
+// It uses the configuration recorded at Setup, not the current one. It is
+// idempotent (a pod with no intent has nothing to undo) and safe to retry:
+// on error the intent is kept.
+//
+// netnsPath may be empty or name a namespace that no longer exists (removed
+// already, or lost in a reboot); DEL is then sent without a namespace, as
+// the CNI spec allows, so IPAM still frees the pod's address.
+func (m *Manager) Teardown(ctx context.Context, pod Pod, netnsPath string) error {
+	if err := validPodID(pod.ID); err != nil {
+		return err
+	}
+	unlock := m.pods.lock(pod.ID)
+	defer unlock()
+
+	in, err := m.readIntent(pod.ID)
+	if err != nil || in == nil {
+		return err
+	}
+	list, err := libcni.NetworkConfFromBytes(in.ConfList)
+	if err != nil {
+		return fmt.Errorf("tear down network of pod %s: stored config: %w", pod.ID, err)
+	}
+	if netnsPath == "" {
+		netnsPath = in.NetNS
+	}
+	if !isNetNS(netnsPath) {
+		netnsPath = ""
+	}
+	// The pod as recorded at ADD: its port mappings tell portmap what to
+	// remove, whatever the caller passes now.
+	rt := runtimeConf(in.Pod, netnsPath)
+
+	var ips []net.IP
+	if netnsPath == "" {
+		// Read before DEL, which drops libcni's cache.
+		ips = m.knownIPs(in, list, rt)
+	}
+	if err := m.cni.DelNetworkList(ctx, list, rt); err != nil {
+		return fmt.Errorf("tear down network %q of pod %s: %w", list.Name, pod.ID, err)
+	}
+	if netnsPath == "" {
+		if err := cleanupBridgeMasq(list, pod.ID, ips); err != nil {
+			return fmt.Errorf("tear down network of pod %s: %w", pod.ID, err)
+		}
+	}
+	return m.removeIntent(pod.ID)
+}
+
+// knownIPs returns the pod's addresses from its intent or, when a crash
+// came between ADD and the intent update, from libcni's result cache.
+func (m *Manager) knownIPs(in *Intent, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf) []net.IP {
+	if in.Result != nil && len(in.Result.IPs) > 0 {
+		return in.Result.IPs
+	}
+	cached, err := m.cni.GetNetworkListCachedResult(list, rt)
+	if err != nil || cached == nil {
+		return nil
+	}
+	r, err := resultFrom(cached)
+	if err != nil {
+		klog.V(2).InfoS("Unreadable cached CNI result", "pod", rt.ContainerID, "err", err)
+		return nil
+	}
+	return r.IPs
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package images
+
+import (
+	"fmt"
+	"path"
+	"runtime"
+	"sync"
+)
+
+// builder holds what every image is made from. Building it (compiling the
+// stand-ins, reading the host's busybox, compressing the base layer) is the
+// expensive part, so the package keeps one (see shared); tests make fresh
+// ones to prove two builds agree.
+type builder struct {
+	arch     string
+	standins map[string][]byte
+	// base is the busybox root filesystem layer every image starts from.
+	base *layerBlob
+}
+
+var shared struct {
+	once sync.Once
+	b    *builder
+	err  error
+}
+
+// sharedBuilder returns the process-wide builder, made on first use.
+func sharedBuilder() (*builder, error) {
+	shared.once.Do(func() { shared.b, shared.err = newBuilder() })
+	return shared.b, shared.err
+}
+
+func newBuilder() (*builder, error) {
+	// The images run on this host, whose busybox they copy.
+	arch := runtime.GOARCH
+	bins, err := buildStandins(arch)
+	if err != nil {
+		return nil, err
+	}
+	hb, err := readHostBusybox()
+	if err != nil {
+		return nil, err
+	}
+	base, err := layerFromEntries(baseRootfs(hb, bins["procutils"]), gzipped, "podshim: busybox root filesystem")
+	if err != nil {
+		return nil, fmt.Errorf("build busybox layer: %w", err)
+	}
+	return &builder{arch: arch, standins: bins, base: base}, nil
+}
+
+// baseRootfs lays out a small busybox distribution: the binary, its shared
+// libraries at the paths the loader expects, one relative symlink per
+// applet (relative so the tree also works mounted elsewhere, as image
+// volumes are), pgrep and ipcs from procutils, account databases and the
+// usual directories.
+func baseRootfs(hb *hostBusybox, procutils []byte) []TarEntry {
+	t := tree{}
+	for _, d := range []string{"bin", "dev", "etc", "home", "proc", "sbin", "sys", "usr/bin", "usr/sbin", "usr/local/bin", "var/run", "var/www"} {
+		t.add(dirEntry(d, 0o755))
+	}
+	t.add(dirEntry("root", 0o700), dirEntry("tmp", 0o1777))
+	t.add(hb.binary)
+	t.add(hb.libs...)
+	listed := map[string]bool{}
+	for _, p := range hb.applets {
+		listed[path.Base(p)] = true
+		t.add(symlink(p, relativeTo(p, "bin/busybox")))
+	}
+	t.add(regFile("usr/bin/procutils", 0o755, procutils))
+	for _, cmd := range []string{"pgrep", "ipcs"} {
+		if !listed[cmd] { // prefer busybox's own applet when a build has it
+			t.add(symlink("usr/bin/"+cmd, "procutils"))
+		}
+	}
+	t.add(
+		regFile("etc/passwd", 0o644, []byte(basePasswd)),
+		regFile("etc/group", 0o644, []byte(baseGroup)),
+		regFile("etc/nsswitch.conf", 0o644, []byte(nsswitchConf)),
+		regFile("etc/hostname", 0o644, nil),
+		regFile("etc/hosts", 0o644, nil),
+		regFile("etc/resolv.conf", 0o644, nil),
+	)
+	return t.sorted()
+}
+
+// relativeTo returns the symlink target that makes link (a path relative
+// to the root) point at target (also relative to the root).
+func relativeTo(link, target string) string {
+	if path.Dir(link) == path.Dir(target) {
+		return path.Base(target)
+	}
+	up := ""
+	for dir := path.Dir(link); dir != "."; dir = path.Dir(dir) {
+		up += "../"
+	}
+	if up == "" {
+		return target
+	}
+	return up + target
+}

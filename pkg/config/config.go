@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -36,8 +37,29 @@ type Config struct {
 	// through the RuntimeConfig RPC so it never has to guess.
 	CgroupDriver string `toml:"cgroup_driver"`
 
+	// RuncPath and PausePath name the binaries podshim runs; empty means
+	// the ones built beside the podshim binary, else runc from $PATH.
+	RuncPath  string `toml:"runc_path"`
+	PausePath string `toml:"pause_path"`
+
 	Image    Image    `toml:"image"`
 	Registry Registry `toml:"registry"`
+	CNI      CNI      `toml:"cni"`
+}
+
+// CNI locates pod network configuration and plugins.
+type CNI struct {
+	// ConfDir holds network configs; when it has none podshim writes its
+	// default bridge network there.
+	ConfDir string `toml:"conf_dir"`
+	// BinDirs are searched for plugins; empty means the plugins built beside
+	// the podshim binary, then /opt/cni/bin.
+	BinDirs []string `toml:"bin_dirs"`
+	// DefaultSubnet is the default network's pod range: podshim's own /16,
+	// so it can run beside containerd (10.88/16) on one node.
+	DefaultSubnet string `toml:"default_subnet"`
+	// DefaultBridge is the default network's bridge device.
+	DefaultBridge string `toml:"default_bridge"`
 }
 
 // Image tunes image pulls.
@@ -92,6 +114,7 @@ func Default() Config {
 			ProgressTimeout:        Duration(time.Minute),
 			MaxConcurrentDownloads: 3,
 		},
+		CNI: CNI{ConfDir: "/etc/cni/net.d", DefaultSubnet: "10.89.0.0/16", DefaultBridge: "podshim0"},
 	}
 }
 
@@ -133,6 +156,9 @@ func (c Config) Validate() error {
 	}
 	if c.Image.MaxConcurrentDownloads < 1 {
 		return fmt.Errorf("image.max_concurrent_downloads must be at least 1")
+	}
+	if _, _, err := net.ParseCIDR(c.CNI.DefaultSubnet); err != nil {
+		return fmt.Errorf("cni.default_subnet: %w", err)
 	}
 	for host, endpoints := range c.Registry.Mirrors {
 		for _, ep := range endpoints {

@@ -63,7 +63,7 @@ func (r *Runtime) CreateDetached(ctx context.Context, id, bundle string) (int, e
 	}
 	defer nullIO.Close()
 	pidFile := filepath.Join(bundle, "init.pid")
-	err = r.client(logPath).Create(ctx, id, bundle, &gorunc.CreateOpts{IO: nullIO, PidFile: pidFile, Detach: true})
+	err = r.client(logPath).Create(ctx, id, bundle, &gorunc.CreateOpts{IO: nullIO, PidFile: pidFile})
 	if err != nil {
 		return 0, fmt.Errorf("runc create %s: %w", id, explain(err, logPath))
 	}

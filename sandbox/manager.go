@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/klog/v2"
+
+	"github.com/podshim/podshim/network"
+	"github.com/podshim/podshim/pkg/runc"
+)
+
+// Network is what sandboxes need of pod networking.
+type Network interface {
+	NewNetNS(podID string) (string, error)
+	RemoveNetNS(path string) error
+	Setup(ctx context.Context, pod network.Pod, netnsPath string) (network.Result, error)
+	Teardown(ctx context.Context, pod network.Pod, netnsPath string) error
+	Intents() ([]network.Intent, error)
+	ListNetNS() ([]string, error)
+}
+
+// Options configures a Manager.
+type Options struct {
+	// RecordDir keeps one record per sandbox (persistent, under root).
+	RecordDir string
+	// StateDir holds per-pod files and mounts (under the state dir).
+	StateDir string
+	// PauseBinary is the static pause program copied into the pause rootfs.
+	PauseBinary  string
+	CgroupDriver string
+	// HostResolvConf and HostHosts are the node's files (for tests).
+	HostResolvConf string
+	HostHosts      string
+}
+
+// Manager runs pod sandboxes.
+type Manager struct {
+	opts        Options
+	store       *store
+	runc        *runc.Runtime
+	net         Network
+	pauseRootfs string
+	oomScoreAdj int
+	locks       sync.Map // id -> *sync.Mutex: one operation per pod at a time
+}
+
+// sandboxOOMScoreAdj is where the kubelet's runtimes put pause processes:
+// near the bottom of the OOM killer's list, because losing one kills the pod.
+const sandboxOOMScoreAdj = -998
+
+// New opens the sandbox records and prepares the shared pause rootfs.
+func New(opts Options, rt *runc.Runtime, net Network) (*Manager, error) {
+	if opts.HostResolvConf == "" {
+		opts.HostResolvConf = "/etc/resolv.conf"
+	}
+	if opts.HostHosts == "" {
+		opts.HostHosts = "/etc/hosts"
+	}
+	st, err := openStore(opts.RecordDir)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manager{opts: opts, store: st, runc: rt, net: net}
+	if m.pauseRootfs, err = preparePauseRootfs(opts.StateDir, opts.PauseBinary); err != nil {
+		return nil, err
+	}
+	m.oomScoreAdj = clampOOMScoreAdj(sandboxOOMScoreAdj)
+	return m, nil
+}
+
+// lock serialises operations on one sandbox.
+func (m *Manager) lock(id string) func() {
+	mu, _ := m.locks.LoadOrStore(id, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	return mu.(*sync.Mutex).Unlock
+}
+
+// preparePauseRootfs builds, once per daemon start, the read-only rootfs all
+// pause processes share: the pause binary and the mount points runc needs.
+func preparePauseRootfs(stateDir, pauseBinary string) (string, error) {
+	root := filepath.Join(stateDir, "pause-rootfs")
+	for _, d := range []string{"proc", "dev", "sys", "etc"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			return "", fmt.Errorf("pause rootfs: %w", err)
+		}
+	}
+	src, err := os.Open(pauseBinary)
+	if err != nil {
+		return "", fmt.Errorf("pause binary: %w", err)
+	}
+	defer src.Close()
+	tmp := filepath.Join(root, ".pause.tmp")
+	dst, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
+	if err != nil {
+		return "", fmt.Errorf("pause rootfs: %w", err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return "", fmt.Errorf("pause rootfs: %w", err)
+	}
+	if err := dst.Close(); err != nil {
+		return "", fmt.Errorf("pause rootfs: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(root, "pause")); err != nil {
+		return "", fmt.Errorf("pause rootfs: %w", err)
+	}
+	return root, nil
+}
+
+// clampOOMScoreAdj keeps a requested score at or above podshim's own: a
+// process without CAP_SYS_RESOURCE cannot lower it, and runc would fail the
+// whole pod rather than start it with a higher one.
+func clampOOMScoreAdj(want int) int {
+	data, err := os.ReadFile("/proc/self/oom_score_adj")
+	if err != nil {
+		return want
+	}
+	own, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || want >= own {
+		return want
+	}
+	return own
+}
+
+// Get returns the record of a sandbox by ID or unique ID prefix.
+func (m *Manager) Get(id string) (*Record, error) { return m.store.get(id) }
+
+// List returns every sandbox, oldest first.
+func (m *Manager) List() []*Record { return m.store.list() }
+
+// Ready reports whether the sandbox's pause process runs.
+func (m *Manager) Ready(r *Record) bool {
+	return r.State == StateReady && alive(r.Pid, r.PidStart)
+}
+
+func podOf(r *Record) network.Pod {
+	md := r.Config.GetMetadata()
+	pod := network.Pod{ID: r.ID, Name: md.GetName(), Namespace: md.GetNamespace(), UID: md.GetUid()}
+	for _, pm := range r.Config.GetPortMappings() {
+		pod.PortMappings = append(pod.PortMappings, network.PortMapping{
+			Protocol:      strings.ToLower(pm.GetProtocol().String()),
+			ContainerPort: pm.GetContainerPort(),
+			HostPort:      pm.GetHostPort(),
+			HostIP:        pm.GetHostIp(),
+		})
+	}
+	return pod
+}
+
+func hostNetwork(cfg *runtimeapi.PodSandboxConfig) bool {
+	return cfg.GetLinux().GetSecurityContext().GetNamespaceOptions().GetNetwork() == runtimeapi.NamespaceMode_NODE
+}
+
+func hostPID(cfg *runtimeapi.PodSandboxConfig) bool {
+	return cfg.GetLinux().GetSecurityContext().GetNamespaceOptions().GetPid() == runtimeapi.NamespaceMode_NODE
+}
+
+func hostIPC(cfg *runtimeapi.PodSandboxConfig) bool {
+	return cfg.GetLinux().GetSecurityContext().GetNamespaceOptions().GetIpc() == runtimeapi.NamespaceMode_NODE
+}
+
+// logTeardown reports a cleanup step that failed; teardown carries on so
+// that one stuck step does not leak everything after it.
+func logTeardown(id, step string, err error) error {
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		klog.Warningf("sandbox %s: %s: %v", id, step, err)
+		return fmt.Errorf("%s: %w", step, err)
+	}
+	return nil
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+
+	"k8s.io/klog/v2"
+)
+
+// pauseExitWait bounds the wait for a SIGKILLed pause process to vanish.
+const pauseExitWait = 10 * time.Second
+
+// Stop stops the pause process and tears the pod's network down, releasing
+// its IP. It succeeds for a sandbox already stopped or already gone, and
+// when the pause process died or the network was only half set up: every
+// step is idempotent, so a failed stop can simply be retried.
+func (m *Manager) Stop(ctx context.Context, id string) error {
+	r, err := m.store.get(id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer m.lock(r.ID)()
+	// Re-read under the lock: a concurrent remove may have won.
+	if r, err = m.store.get(r.ID); errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return m.stopLocked(ctx, r)
+}
+
+func (m *Manager) stopLocked(ctx context.Context, r *Record) error {
+	var errs []error
+	if err := m.runc.Kill(ctx, r.ID, int(syscall.SIGKILL)); err != nil {
+		errs = append(errs, err)
+	} else if err := waitGone(ctx, r.Pid, r.PidStart); err != nil {
+		errs = append(errs, fmt.Errorf("pause pid %d: %w", r.Pid, err))
+	}
+	if r.NetNSPath != "" && !r.NetworkDown {
+		errs = append(errs, logTeardown(r.ID, "CNI teardown", m.net.Teardown(ctx, podOf(r), r.NetNSPath)))
+		errs = append(errs, logTeardown(r.ID, "remove netns", m.net.RemoveNetNS(r.NetNSPath)))
+	}
+	errs = append(errs, logTeardown(r.ID, "unmount shm", unmountShm(r.ShmPath)))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("stop sandbox %s: %w", r.ID, err)
+	}
+	if r.State != StateNotReady || !r.NetworkDown {
+		stopped := *r
+		stopped.State = StateNotReady
+		stopped.NetworkDown = true
+		if err := m.store.put(&stopped); err != nil {
+			return err
+		}
+	}
+	klog.V(1).Infof("sandbox %s stopped", r.ID)
+	return nil
+}
+
+// waitGone waits for a killed process to disappear. The pause process is
+// not our child, so there is nothing to wait(2) on; its exit is short.
+func waitGone(ctx context.Context, pid int, start uint64) error {
+	deadline := time.Now().Add(pauseExitWait)
+	for delay := time.Millisecond; alive(pid, start); delay = min(delay*2, 50*time.Millisecond) {
+		if time.Now().After(deadline) {
+			return errors.New("still running after SIGKILL")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+	return nil
+}

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package oci
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	crierrors "k8s.io/cri-api/pkg/errors"
+)
+
+// Where the pod's files appear in every container.
+const (
+	EtcHostname           = "/etc/hostname"
+	EtcHosts              = "/etc/hosts"
+	EtcResolvConf         = "/etc/resolv.conf"
+	DevShm                = "/dev/shm"
+	TerminationMessageDst = "/dev/termination-log"
+)
+
+// defaultMounts are the kernel filesystems every container gets. /sys and
+// the cgroup tree are read-only unless the container is privileged.
+func defaultMounts(privileged bool) []specs.Mount {
+	mode := "ro"
+	if privileged {
+		mode = "rw"
+	}
+	return []specs.Mount{
+		{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
+		{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+		{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
+		{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
+		{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", mode}},
+		{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "relatime", mode}},
+	}
+}
+
+// withMounts builds the mount list: the default kernel filesystems, then
+// the pod's files and the CRI mounts sorted by depth so that a parent is
+// mounted before its children. A CRI mount replaces any default or pod
+// mount with the same destination, and a CRI mount of /dev replaces every
+// default mount below /dev.
+func withMounts(s *specs.Spec, in *ContainerInput) error {
+	sc := in.Config.GetLinux().GetSecurityContext()
+	var cri []specs.Mount
+	targets := map[string]bool{}
+	for _, m := range in.Config.GetMounts() {
+		sm, propagation, err := criMount(m, in)
+		if err != nil {
+			return err
+		}
+		switch {
+		case propagation == "rshared":
+			s.Linux.RootfsPropagation = "rshared"
+		case propagation == "rslave" && s.Linux.RootfsPropagation != "rshared":
+			s.Linux.RootfsPropagation = "rslave"
+		}
+		cri = append(cri, sm)
+		targets[sm.Destination] = true
+	}
+
+	var supplied []specs.Mount
+	for _, m := range podMounts(in, sc.GetReadonlyRootfs()) {
+		if !targets[m.Destination] {
+			supplied = append(supplied, m)
+		}
+	}
+	supplied = append(supplied, cri...)
+	sort.SliceStable(supplied, func(i, j int) bool {
+		return depth(supplied[i].Destination) < depth(supplied[j].Destination)
+	})
+
+	var mounts []specs.Mount
+	for _, m := range defaultMounts(sc.GetPrivileged()) {
+		if targets[m.Destination] || (targets["/dev"] && strings.HasPrefix(m.Destination, "/dev/")) {
+			continue
+		}
+		mounts = append(mounts, m)
+	}
+	s.Mounts = append(mounts, supplied...)
+	return nil
+}
+
+func depth(p string) int { return strings.Count(path.Clean(p), "/") }
+
+// podMounts are the pod's files every container shares. They are
+// read-only when the container's root filesystem is.
+func podMounts(in *ContainerInput, readonly bool) []specs.Mount {
+	mode := "rw"
+	if readonly {
+		mode = "ro"
+	}
+	var out []specs.Mount
+	bind := func(dst, src, mode string) {
+		if src != "" {
+			out = append(out, specs.Mount{Destination: dst, Type: "bind", Source: src,
+				Options: []string{"rbind", "rprivate", "nosuid", "nodev", "noexec", mode}})
+		}
+	}
+	bind(EtcHostname, in.HostnamePath, mode)
+	bind(EtcHosts, in.HostsPath, mode)
+	bind(EtcResolvConf, in.ResolvPath, mode)
+	switch {
+	case in.ShmPath != "":
+		bind(DevShm, in.ShmPath, "rw")
+	case in.PodIPCNS == "":
+		// The pod shares the host's IPC namespace, and so its /dev/shm.
+		out = append(out, specs.Mount{Destination: DevShm, Type: "bind", Source: DevShm,
+			Options: []string{"rbind", "rprivate", "rw"}})
+	default:
+		// A private IPC namespace the caller gave no shm for: a private
+		// tmpfs of the usual size.
+		out = append(out, specs.Mount{Destination: DevShm, Type: "tmpfs", Source: "shm",
+			Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}})
+	}
+	bind(TerminationMessageDst, in.TerminationMessageHostPath, "rw")
+	return out
+}
+
+// allowedMountOptions are the CRI mount_options podshim passes on: flags
+// of the bind mount itself, nothing that changes its source, propagation
+// or writability.
+var allowedMountOptions = []string{
+	"nosuid", "suid", "nodev", "dev", "noexec", "exec",
+	"noatime", "atime", "relatime", "norelatime", "strictatime", "nostrictatime",
+	"nodiratime", "diratime", "nosymfollow", "symfollow",
+}
+
+// criMount maps one CRI mount to a bind mount, and tells the rootfs
+// propagation it needs ("rshared", "rslave" or "").
+func criMount(m *runtimeapi.Mount, in *ContainerInput) (specs.Mount, string, error) {
+	dst := m.GetContainerPath()
+	if !path.IsAbs(dst) {
+		return specs.Mount{}, "", invalidf("mount destination %q is not an absolute path", dst)
+	}
+	dst = path.Clean(dst)
+	if len(m.GetUidMappings()) > 0 || len(m.GetGidMappings()) > 0 {
+		if !in.Features.IDMappedMounts {
+			return specs.Mount{}, "", unsupportedf("mount %q asks for ID mappings, which this kernel cannot do", dst)
+		}
+		return specs.Mount{}, "", unsupportedf("mount %q asks for ID mappings: podshim does not support user namespaces yet", dst)
+	}
+
+	src, readonly := m.GetHostPath(), m.GetReadonly()
+	if image := m.GetImage(); image.GetImage() != "" {
+		if src != "" {
+			return specs.Mount{}, "", invalidf("mount %q has both a host path and an image", dst)
+		}
+		if in.ResolveImageMount == nil {
+			return specs.Mount{}, "", unsupportedf("image volume %q at %q", image.GetImage(), dst)
+		}
+		var err error
+		if src, err = in.ResolveImageMount(image, m.GetImageSubPath()); err != nil {
+			return specs.Mount{}, "", fmt.Errorf("%w: image volume %q at %q: %w", crierrors.ErrImageVolumeMountFailed, image.GetImage(), dst, err)
+		}
+		// Image volumes are read-only by definition.
+		readonly = true
+	} else {
+		if m.GetImageSubPath() != "" {
+			return specs.Mount{}, "", invalidf("mount %q has an image sub path but no image", dst)
+		}
+		if !path.IsAbs(src) {
+			return specs.Mount{}, "", invalidf("mount %q: host path %q is not an absolute path", dst, src)
+		}
+	}
+
+	opts := []string{"rbind"}
+	var propagation string
+	switch p := m.GetPropagation(); p {
+	case runtimeapi.MountPropagation_PROPAGATION_PRIVATE:
+		opts = append(opts, "rprivate")
+	case runtimeapi.MountPropagation_PROPAGATION_HOST_TO_CONTAINER:
+		propagation = "rslave"
+		opts = append(opts, propagation)
+	case runtimeapi.MountPropagation_PROPAGATION_BIDIRECTIONAL:
+		propagation = "rshared"
+		opts = append(opts, propagation)
+	default:
+		return specs.Mount{}, "", invalidf("mount %q: unknown propagation %v", dst, p)
+	}
+
+	switch {
+	case m.GetRecursiveReadOnly() && !readonly:
+		return specs.Mount{}, "", invalidf("mount %q: recursive read-only needs readonly too", dst)
+	case m.GetRecursiveReadOnly() && m.GetPropagation() != runtimeapi.MountPropagation_PROPAGATION_PRIVATE:
+		return specs.Mount{}, "", invalidf("mount %q: recursive read-only needs private propagation, not %v", dst, m.GetPropagation())
+	case m.GetRecursiveReadOnly() && !in.Features.RecursiveReadOnly:
+		return specs.Mount{}, "", fmt.Errorf("%w: %w: mount %q: this kernel cannot make mounts recursively read-only", ErrUnsupported, crierrors.ErrRROUnsupported, dst)
+	case m.GetRecursiveReadOnly():
+		opts = append(opts, "rro")
+	case readonly:
+		opts = append(opts, "ro")
+	default:
+		opts = append(opts, "rw")
+	}
+
+	for _, o := range m.GetMountOptions() {
+		if !slices.Contains(allowedMountOptions, o) {
+			return specs.Mount{}, "", invalidf("mount %q: mount option %q is not allowed", dst, o)
+		}
+		opts = append(opts, o)
+	}
+	// selinux_relabel is the caller's business: relabelling changes the
+	// host's files, and needs SELinux at all.
+	return specs.Mount{Destination: dst, Type: "bind", Source: src, Options: opts}, propagation, nil
+}
+
+// ImageVolumes returns the image's declared volumes that no CRI mount
+// covers, cleaned and sorted. containerd creates them as directories in
+// the container's writable layer; podshim leaves that to the caller.
+func ImageVolumes(in ContainerInput) []string {
+	covered := map[string]bool{}
+	for _, m := range in.Config.GetMounts() {
+		covered[path.Clean(m.GetContainerPath())] = true
+	}
+	var out []string
+	for v := range in.Image.Volumes {
+		v = path.Join("/", v)
+		if v != "/" && !covered[v] && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

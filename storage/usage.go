@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"syscall"
+)
+
+// Usage measures the image store on disk: the allocated bytes and the
+// inodes of everything below Root (database, blobs, unpacked layers, and
+// any pull in progress), counting each hard-linked inode once.
+func (s *Store) Usage() (Usage, error) {
+	type inode struct{ dev, ino uint64 }
+	seen := map[inode]bool{}
+	var bytes uint64
+	err := filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			// Entries vanish while a removal or a failed pull cleans up.
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		st, ok := info.Sys().(*syscall.Stat_t)
+		if !ok {
+			return nil
+		}
+		key := inode{uint64(st.Dev), st.Ino}
+		if !seen[key] {
+			seen[key] = true
+			bytes += uint64(st.Blocks) * 512 // st_blocks counts 512-byte units
+		}
+		return nil
+	})
+	if err != nil {
+		return Usage{}, fmt.Errorf("image store usage: %w", err)
+	}
+	return Usage{Path: s.root, UsedBytes: bytes, InodesUsed: uint64(len(seen))}, nil
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/podshim/podshim/network"
+	"github.com/podshim/podshim/pkg/config"
+	"github.com/podshim/podshim/pkg/cri"
+	"github.com/podshim/podshim/pkg/runc"
+	"github.com/podshim/podshim/sandbox"
+)
+
+// recoveryTimeout bounds start-up recovery of what a crash interrupted.
+const recoveryTimeout = 2 * time.Minute
+
+// besideMe names a file next to the podshim binary: `make` builds runc,
+// pause and the CNI plugins into the same bin/ directory.
+func besideMe(name string) string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(exe), name)
+}
+
+// findBinary resolves a configured path, else the copy beside podshim, else
+// $PATH.
+func findBinary(configured, name string) (string, error) {
+	if configured != "" {
+		return configured, nil
+	}
+	if p := besideMe(name); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%s not found beside podshim or in $PATH (make tools builds it)", name)
+	}
+	return p, nil
+}
+
+// openRuntime builds the sandbox machinery: runc, CNI and the pods' records,
+// then finishes or undoes whatever a crash interrupted.
+func openRuntime(cfg config.Config) (cri.Deps, error) {
+	runcPath, err := findBinary(cfg.RuncPath, "runc")
+	if err != nil {
+		return cri.Deps{}, err
+	}
+	pausePath, err := findBinary(cfg.PausePath, "pause")
+	if err != nil {
+		return cri.Deps{}, err
+	}
+	binDirs := cfg.CNI.BinDirs
+	if len(binDirs) == 0 {
+		binDirs = []string{besideMe("cni"), "/opt/cni/bin"}
+	}
+	net, err := network.New(network.Options{
+		ConfDir:       cfg.CNI.ConfDir,
+		BinDirs:       binDirs,
+		StateDir:      filepath.Join(cfg.State, "network"),
+		DefaultSubnet: cfg.CNI.DefaultSubnet,
+		DefaultBridge: cfg.CNI.DefaultBridge,
+	})
+	if err != nil {
+		return cri.Deps{}, fmt.Errorf("pod network: %w", err)
+	}
+	rt, err := runc.New(runcPath, filepath.Join(cfg.State, "runc"), cfg.CgroupDriver == "systemd")
+	if err != nil {
+		return cri.Deps{}, err
+	}
+	sandboxes, err := sandbox.New(sandbox.Options{
+		RecordDir:    filepath.Join(cfg.Root, "sandboxes"),
+		StateDir:     cfg.State,
+		PauseBinary:  pausePath,
+		CgroupDriver: cfg.CgroupDriver,
+	}, rt, net)
+	if err != nil {
+		return cri.Deps{}, fmt.Errorf("sandboxes: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), recoveryTimeout)
+	defer cancel()
+	sandboxes.Recover(ctx)
+	return cri.Deps{Sandboxes: sandboxes, Network: net}, nil
+}

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"google.golang.org/grpc"
+	"k8s.io/klog/v2"
+
+	"github.com/podshim/podshim/pkg/config"
+	"github.com/podshim/podshim/pkg/cri"
+	"github.com/podshim/podshim/storage"
+)
+
+// shutdownGrace bounds how long in-flight RPCs may run after a signal.
+const shutdownGrace = 10 * time.Second
+
+func serveMain(args []string) int {
+	fs := flag.CommandLine
+	cfgPath := fs.String("config", config.DefaultPath, "configuration file (TOML); optional at its default path")
+	root := fs.String("root", "", "persistent data directory (default "+config.DefaultRoot+")")
+	state := fs.String("state", "", "runtime state directory (default "+config.DefaultState+")")
+	listen := fs.String("listen", "", "CRI unix socket path (default "+config.DefaultListen+")")
+	if err := parseFlags(fs, args); err != nil {
+		return 2
+	}
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	cfg, err := config.Load(*cfgPath, explicit)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "podshim: %v\n", err)
+		return 1
+	}
+	// Flags win over the file, so tests and benchmarks can run several
+	// daemons side by side from one config.
+	for p, v := range map[*string]string{&cfg.Root: *root, &cfg.State: *state, &cfg.Listen: *listen} {
+		if v != "" {
+			*p = v
+		}
+	}
+	if err := serve(cfg); err != nil {
+		klog.Errorf("podshim: %v", err)
+		klog.Flush()
+		return 1
+	}
+	klog.Flush()
+	return 0
+}
+
+func serve(cfg config.Config) error {
+	for _, dir := range []string{cfg.Root, cfg.State, filepath.Dir(cfg.Listen)} {
+		// 0711: user-namespaced pods need to traverse down to their files.
+		if err := os.MkdirAll(dir, 0o711); err != nil {
+			return fmt.Errorf("create %s: %w", dir, err)
+		}
+	}
+	lock, err := lockRoot(cfg.Root)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+
+	images, err := storage.Open(storage.Options{
+		Root:                   filepath.Join(cfg.Root, "images"),
+		Mirrors:                cfg.Registry.Mirrors,
+		Hosts:                  storageHosts(cfg.Registry.Hosts),
+		ProgressTimeout:        time.Duration(cfg.Image.ProgressTimeout),
+		MaxConcurrentDownloads: cfg.Image.MaxConcurrentDownloads,
+	})
+	if err != nil {
+		return fmt.Errorf("open image store: %w", err)
+	}
+	defer images.Close()
+
+	deps, err := openRuntime(cfg)
+	if err != nil {
+		return err
+	}
+	deps.Images = images
+
+	ln, err := listenUnix(cfg.Listen)
+	if err != nil {
+		return err
+	}
+	g := grpc.NewServer()
+	cri.New(cfg, deps, version).Register(g)
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	errs := make(chan error, 1)
+	go func() { errs <- g.Serve(ln) }()
+	klog.Infof("podshim %s serving the CRI on %s (root %s, state %s)", version, cfg.Listen, cfg.Root, cfg.State)
+
+	select {
+	case err := <-errs:
+		os.Remove(cfg.Listen)
+		return fmt.Errorf("serve %s: %w", cfg.Listen, err)
+	case sig := <-sigs:
+		klog.Infof("podshim: %v received, shutting down", sig)
+	}
+	stopGracefully(g, shutdownGrace)
+	os.Remove(cfg.Listen)
+	return nil
+}
+
+func storageHosts(in map[string]config.Host) map[string]storage.HostConfig {
+	out := make(map[string]storage.HostConfig, len(in))
+	for k, v := range in {
+		out[k] = storage.HostConfig{Insecure: v.Insecure, CAFile: v.CAFile}
+	}
+	return out
+}
+
+// stopGracefully lets in-flight RPCs finish, but not for ever: a stuck pull
+// must not keep the daemon from exiting.
+func stopGracefully(g *grpc.Server, grace time.Duration) {
+	done := make(chan struct{})
+	go func() { g.GracefulStop(); close(done) }()
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		g.Stop()
+	}
+}
+
+// listenUnix creates the CRI socket with mode 0660. A socket file left by a
+// daemon that died is replaced; one that still answers is refused.
+func listenUnix(path string) (net.Listener, error) {
+	if _, err := os.Lstat(path); err == nil {
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			c.Close()
+			return nil, fmt.Errorf("socket %s is in use by another process", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("remove stale socket %s: %w", path, err)
+		}
+	}
+	// Create the socket with no permissions for others from the start, so
+	// there is no window in which it is world-writable.
+	old := syscall.Umask(0o117)
+	ln, err := net.Listen("unix", path)
+	syscall.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o660); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("chmod %s: %w", path, err)
+	}
+	return ln, nil
+}

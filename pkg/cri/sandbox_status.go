@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package cri
+
+import (
+	"context"
+	"encoding/json"
+
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/podshim/podshim/sandbox"
+)
+
+// PodSandboxStatus describes one sandbox; an unknown ID is NotFound.
+func (s *Service) PodSandboxStatus(ctx context.Context, req *runtimeapi.PodSandboxStatusRequest) (*runtimeapi.PodSandboxStatusResponse, error) {
+	if req.GetPodSandboxId() == "" {
+		return nil, invalid("PodSandboxStatus: pod sandbox id is empty")
+	}
+	r, err := s.sandboxes.Get(req.GetPodSandboxId())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &runtimeapi.PodSandboxStatusResponse{Status: s.sandboxStatus(r)}
+	if req.GetVerbose() {
+		info, err := json.Marshal(map[string]any{
+			"pid":            r.Pid,
+			"netNamespace":   r.NetNSPath,
+			"cgroupsPath":    r.CgroupsPath,
+			"runtimeHandler": r.RuntimeHandler,
+			"runtimeSpec":    json.RawMessage(r.Spec),
+		})
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		resp.Info = map[string]string{"info": string(info)}
+	}
+	return resp, nil
+}
+
+func (s *Service) sandboxState(r *sandbox.Record) runtimeapi.PodSandboxState {
+	if s.sandboxes.Ready(r) {
+		return runtimeapi.PodSandboxState_SANDBOX_READY
+	}
+	return runtimeapi.PodSandboxState_SANDBOX_NOTREADY
+}
+
+func (s *Service) sandboxStatus(r *sandbox.Record) *runtimeapi.PodSandboxStatus {
+	cfg := r.Config
+	st := &runtimeapi.PodSandboxStatus{
+		Id:             r.ID,
+		Metadata:       cfg.GetMetadata(),
+		State:          s.sandboxState(r),
+		CreatedAt:      r.CreatedAt,
+		Labels:         cfg.GetLabels(),
+		Annotations:    cfg.GetAnnotations(),
+		RuntimeHandler: r.RuntimeHandler,
+		Linux: &runtimeapi.LinuxPodSandboxStatus{Namespaces: &runtimeapi.Namespace{
+			Options: cfg.GetLinux().GetSecurityContext().GetNamespaceOptions(),
+		}},
+	}
+	if len(r.IPs) > 0 && !r.NetworkDown {
+		st.Network = &runtimeapi.PodSandboxNetworkStatus{Ip: r.IPs[0]}
+		for _, ip := range r.IPs[1:] {
+			st.Network.AdditionalIps = append(st.Network.AdditionalIps, &runtimeapi.PodIP{Ip: ip})
+		}
+	}
+	return st
+}

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package cri serves the Kubernetes Container Runtime Interface (runtime.v1)
+// over gRPC. Each RPC, or small family of RPCs, lives in a file of its own;
+// RPCs that are not built yet answer codes.Unimplemented through the
+// embedded Unimplemented*Server types, never with a made-up answer.
+package cri
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/grpc"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/podshim/podshim/pkg/config"
+	"github.com/podshim/podshim/sandbox"
+	"github.com/podshim/podshim/storage"
+)
+
+// imageStore is what the image RPCs need of the storage engine.
+type imageStore interface {
+	Pull(ctx context.Context, ref string, auth *storage.Auth) (storage.Image, error)
+	Get(ref string) (storage.Image, error)
+	List() ([]storage.Image, error)
+	Remove(ref string) error
+	Usage() (storage.Usage, error)
+}
+
+// podNetwork is what Status and UpdateRuntimeConfig need of networking.
+type podNetwork interface {
+	// Ready is nil when pods can be given a network, else the reason.
+	Ready() error
+	SetPodCIDR(cidr string) error
+}
+
+// Deps are the engines behind the RPCs.
+type Deps struct {
+	Images    imageStore
+	Sandboxes *sandbox.Manager
+	Network   podNetwork
+}
+
+// Service implements RuntimeService and ImageService.
+type Service struct {
+	runtimeapi.UnimplementedRuntimeServiceServer
+	runtimeapi.UnimplementedImageServiceServer
+
+	cfg       config.Config
+	images    imageStore
+	sandboxes *sandbox.Manager
+	network   podNetwork
+	version   string
+	started   time.Time
+}
+
+// New returns a Service backed by deps.
+func New(cfg config.Config, deps Deps, version string) *Service {
+	return &Service{cfg: cfg, images: deps.Images, sandboxes: deps.Sandboxes, network: deps.Network,
+		version: version, started: time.Now()}
+}
+
+// Register adds both CRI services to a gRPC server.
+func (s *Service) Register(g *grpc.Server) {
+	runtimeapi.RegisterRuntimeServiceServer(g, s)
+	runtimeapi.RegisterImageServiceServer(g, s)
+}

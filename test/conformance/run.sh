@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Runs critest against a podshim on temporary root/state dirs. Images come
+# from a loopback registry (test/cmd/test-registry) that podshim is told to
+# use as a mirror of every public registry critest names; critest itself is
+# run without --registry-prefix, which drops tags in v1.37.
+#
+# Environment: BIN (built binaries), CRITEST_FOCUS / CRITEST_SKIP (optional
+# ginkgo regexps), RESULTS (report dir, default test/conformance/results).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+BIN=${BIN:-$top/bin}
+RESULTS=${RESULTS:-$here/results}
+mkdir -p "$RESULTS"
+
+work=$(mktemp -d /tmp/podshim-conformance.XXXXXX)
+# 0711: user-namespaced pods must be able to traverse to their files.
+chmod 0711 "$work"
+pids=()
+sock="$work/state/podshim.sock"
+bridge=psconf0
+fence=(FORWARD -i "$bridge" ! -o "$bridge" -j DROP)
+# cleanup must run every step even when one fails, so no `set -e` here.
+cleanup() {
+  set +e
+  # Pods outlive the daemon by design: remove what failed specs left
+  # while podshim still runs, so their IPs, netns and mounts are freed.
+  if [ -S "$sock" ]; then
+    "$BIN/crictl" --runtime-endpoint "unix://$sock" rmp -fa >/dev/null 2>&1
+  fi
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+  # Failed specs can leave bind mounts below critest's temp dirs (TMPDIR
+  # points into $work): unmount everything below $work, deepest first.
+  awk -v w="$work" '$5 ~ "^"w {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf "$work"
+  iptables -D "${fence[@]}" 2>/dev/null
+  ip link del "$bridge" 2>/dev/null
+}
+trap cleanup EXIT
+
+# wait_for CMD... : retry a readiness check for up to 60 s.
+wait_for() {
+  for _ in $(seq 1 600); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  echo "conformance: timed out waiting for: $*" >&2
+  return 1
+}
+
+"$BIN/test-registry" --listen 127.0.0.1:0 --ready-file "$work/registry.addr" >"$RESULTS/registry.log" 2>&1 &
+pids+=($!)
+wait_for test -s "$work/registry.addr"
+addr=$(cat "$work/registry.addr")
+echo "conformance: test registry on $addr"
+
+# Pods get their own bridge and subnet, fenced in: nothing from the pod
+# bridge may be forwarded to any other interface.
+iptables -I "${fence[@]}"
+
+cat >"$work/config.toml" <<TOML
+[cni]
+conf_dir = "$work/cni"
+default_bridge = "$bridge"
+default_subnet = "10.198.0.0/16"
+[registry.mirrors]
+"registry.k8s.io" = ["http://$addr"]
+"gcr.io" = ["http://$addr"]
+"k8s.gcr.io" = ["http://$addr"]
+"docker.io" = ["http://$addr"]
+"public.ecr.aws" = ["http://$addr"]
+[registry.hosts."$addr"]
+insecure = true
+TOML
+
+"$BIN/podshim" --config "$work/config.toml" --root "$work/root" --state "$work/state" --listen "$sock" -v 2 \
+  >"$RESULTS/podshim.log" 2>&1 &
+pids+=($!)
+wait_for "$BIN/crictl" --runtime-endpoint "unix://$sock" version
+echo "conformance: podshim on $sock"
+
+args=(--runtime-endpoint "unix://$sock" --image-endpoint "unix://$sock"
+      --ginkgo.junit-report "$RESULTS/junit.xml" --ginkgo.no-color)
+[ -n "${CRITEST_FOCUS:-}" ] && args+=(--ginkgo.focus "$CRITEST_FOCUS")
+[ -n "${CRITEST_SKIP:-}" ] && args+=(--ginkgo.skip "$CRITEST_SKIP")
+
+start=$(date +%s)
+set +e
+mkdir -m 0711 "$work/tmp"
+( cd "$work" && TMPDIR="$work/tmp" "$BIN/critest" "${args[@]}" ) >"$RESULTS/critest.log" 2>&1
+critest_rc=$?
+set -e
+echo "conformance: critest exited $critest_rc after $(( $(date +%s) - start )) s (log: $RESULTS/critest.log)"
+
+go run "$top/test/conformance/summarize" -junit "$RESULTS/junit.xml" -expected "$here/expected-pass.txt"

@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+func TestNetworkReadyOnceADefaultNetworkIsWritten(t *testing.T) {
+	pn := newPodNet(t)
+	d := startDaemonOn(t, pn, "")
+	st, err := d.rt.Status(ctxT(t, 10*time.Second), &runtimeapi.StatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range st.Status.Conditions {
+		if !c.Status {
+			t.Fatalf("condition %s false: %s %s", c.Type, c.Reason, c.Message)
+		}
+	}
+	entries, _ := os.ReadDir(pn.confDir)
+	if len(entries) == 0 {
+		t.Fatal("podshim should write its default network into an empty CNI config dir")
+	}
+}
+
+func TestNetworkNotReadyWithABrokenConfig(t *testing.T) {
+	pn := newPodNet(t)
+	os.WriteFile(filepath.Join(pn.confDir, "10-broken.conflist"), []byte("{not json"), 0o644)
+	d := startDaemonOn(t, pn, "")
+	st, err := d.rt.Status(ctxT(t, 10*time.Second), &runtimeapi.StatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range st.Status.Conditions {
+		if c.Type == runtimeapi.NetworkReady && (c.Status || c.Reason == "" || c.Message == "") {
+			t.Fatalf("NetworkReady should be false with a reason: %+v", c)
+		}
+	}
+}
+
+func TestPodsReachEachOtherOverPodIPs(t *testing.T) {
+	d := startDaemon(t, "")
+	pn := d.net
+	a := runPod(t, d, podConfig("pod-a"))
+	b := runPod(t, d, podConfig("pod-b"))
+	stA, infoA := podStatus(t, d, a)
+	stB, infoB := podStatus(t, d, b)
+	for _, st := range []*runtimeapi.PodSandboxStatus{stA, stB} {
+		if st.State != runtimeapi.PodSandboxState_SANDBOX_READY {
+			t.Fatalf("pod %s not ready: %v", st.Id, st.State)
+		}
+		_, subnet, _ := net.ParseCIDR(pn.subnet)
+		if ip := net.ParseIP(st.GetNetwork().GetIp()); ip == nil || !subnet.Contains(ip) {
+			t.Fatalf("pod %s IP %q is not in %s", st.Id, st.GetNetwork().GetIp(), pn.subnet)
+		}
+	}
+	if stA.Network.Ip == stB.Network.Ip {
+		t.Fatal("two pods got the same IP")
+	}
+	serveHTTP(t, infoA.NetNamespace, stA.Network.Ip+":8080", "pod-a")
+	if got := fetch(t, infoB.NetNamespace, "http://"+stA.Network.Ip+":8080/"); !strings.Contains(got, "hello from pod-a") {
+		t.Fatalf("pod-b fetched %q", got)
+	}
+	removePod(t, d, a)
+	removePod(t, d, b)
+}
+
+func TestHostPortReachesThePodFromLoopback(t *testing.T) {
+	d := startDaemon(t, "")
+	cfg := podConfig("web")
+	cfg.PortMappings = []*runtimeapi.PortMapping{{Protocol: runtimeapi.Protocol_TCP, ContainerPort: 80, HostPort: 18080}}
+	id := runPod(t, d, cfg)
+	st, info := podStatus(t, d, id)
+	serveHTTP(t, info.NetNamespace, st.Network.Ip+":80", "web")
+	if got := fetch(t, "", "http://127.0.0.1:18080/"); !strings.Contains(got, "hello from web") {
+		t.Fatalf("host loopback fetched %q", got)
+	}
+	removePod(t, d, id)
+	if out, _ := exec.Command("iptables-save", "-t", "nat").Output(); strings.Contains(string(out), "18080") {
+		t.Fatalf("the hostPort rule outlived the pod:\n%s", out)
+	}
+}
+
+func TestHostNetworkPodSharesTheNodesNetwork(t *testing.T) {
+	d := startDaemon(t, "")
+	cfg := podConfig("hostnet")
+	cfg.Hostname = ""
+	cfg.Linux.SecurityContext = &runtimeapi.LinuxSandboxSecurityContext{
+		NamespaceOptions: &runtimeapi.NamespaceOption{Network: runtimeapi.NamespaceMode_NODE},
+	}
+	id := runPod(t, d, cfg)
+	st, info := podStatus(t, d, id)
+	if st.State != runtimeapi.PodSandboxState_SANDBOX_READY || info.NetNamespace != "" {
+		t.Fatalf("host-network pod: %v, netns %q", st.State, info.NetNamespace)
+	}
+	if got, want := nsInode(t, fmt.Sprintf("/proc/%d/ns/net", info.Pid)), nsInode(t, "/proc/self/ns/net"); got != want {
+		t.Fatalf("pause is in netns %s, the host's is %s", got, want)
+	}
+	if got, want := nsInode(t, fmt.Sprintf("/proc/%d/ns/uts", info.Pid)), nsInode(t, "/proc/self/ns/uts"); got != want {
+		t.Fatal("a host-network pod should keep the node's hostname (UTS namespace)")
+	}
+	removePod(t, d, id)
+}
+
+func TestHostnameDNSAndSharedNamespaces(t *testing.T) {
+	d := startDaemon(t, "")
+	cfg := podConfig("dns")
+	cfg.Hostname = "custom-host"
+	cfg.DnsConfig = &runtimeapi.DNSConfig{Servers: []string{"10.10.10.10"}, Searches: []string{"example.test"}, Options: []string{"ndots:8"}}
+	cfg.Linux.Sysctls = map[string]string{"kernel.shm_rmid_forced": "1", "net.ipv4.ip_unprivileged_port_start": "0"}
+	id := runPod(t, d, cfg)
+	st, info := podStatus(t, d, id)
+
+	out, err := exec.Command("nsenter", fmt.Sprintf("--uts=/proc/%d/ns/uts", info.Pid), "hostname").Output()
+	if err != nil || strings.TrimSpace(string(out)) != "custom-host" {
+		t.Fatalf("pod hostname %q %v", out, err)
+	}
+	dir := filepath.Join(d.dir, "state", "sandboxes", st.Id)
+	resolv, _ := os.ReadFile(filepath.Join(dir, "resolv.conf"))
+	for _, want := range []string{"nameserver 10.10.10.10", "search example.test", "options ndots:8"} {
+		if !strings.Contains(string(resolv), want) {
+			t.Fatalf("resolv.conf lacks %q:\n%s", want, resolv)
+		}
+	}
+	hosts, _ := os.ReadFile(filepath.Join(dir, "hosts"))
+	if !strings.Contains(string(hosts), st.Network.Ip+"\tcustom-host") {
+		t.Fatalf("hosts should map the pod IP to its hostname:\n%s", hosts)
+	}
+	// The pause process owns fresh IPC, UTS, PID and network namespaces.
+	for _, ns := range []string{"ipc", "uts", "pid", "net"} {
+		if nsInode(t, fmt.Sprintf("/proc/%d/ns/%s", info.Pid, ns)) == nsInode(t, "/proc/self/ns/"+ns) {
+			t.Errorf("pause shares the host's %s namespace", ns)
+		}
+	}
+	// Namespaced sysctls are set inside the pod only.
+	got, _ := exec.Command("nsenter", fmt.Sprintf("--ipc=/proc/%d/ns/ipc", info.Pid), "cat", "/proc/sys/kernel/shm_rmid_forced").Output()
+	if strings.TrimSpace(string(got)) != "1" {
+		t.Errorf("kernel.shm_rmid_forced in the pod = %q", got)
+	}
+	// A per-pod /dev/shm is a tmpfs of its own.
+	if m := mountsUnder(filepath.Join(dir, "shm")); len(m) != 1 {
+		t.Errorf("per-pod shm mounts: %v", m)
+	}
+	removePod(t, d, id)
+}
+
+func TestBadSandboxConfigsAreRefusedCleanly(t *testing.T) {
+	d := startDaemon(t, "")
+	pn := d.net
+	cases := map[string]*runtimeapi.PodSandboxConfig{
+		"no metadata": {Linux: &runtimeapi.LinuxPodSandboxConfig{}},
+		"kernel.panic": func() *runtimeapi.PodSandboxConfig {
+			c := podConfig("sysctl")
+			c.Linux.Sysctls = map[string]string{"kernel.panic": "1"}
+			return c
+		}(),
+	}
+	for name, cfg := range cases {
+		_, err := d.rt.RunPodSandbox(ctxT(t, 30*time.Second), &runtimeapi.RunPodSandboxRequest{Config: cfg})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%s: want InvalidArgument, got %v", name, err)
+		}
+	}
+	// The same name twice is refused while the first pod exists.
+	id := runPod(t, d, podConfig("twice"))
+	_, err := d.rt.RunPodSandbox(ctxT(t, 30*time.Second), &runtimeapi.RunPodSandboxRequest{Config: podConfig("twice")})
+	if status.Code(err) != codes.AlreadyExists {
+		t.Errorf("duplicate name: want AlreadyExists, got %v", err)
+	}
+	removePod(t, d, id)
+	assertNothingLeft(t, d, pn, nil)
+}
+
+func TestStopAndRemoveAreIdempotent(t *testing.T) {
+	d := startDaemon(t, "")
+	pn := d.net
+	id := runPod(t, d, podConfig("idem"))
+	_, info := podStatus(t, d, id)
+	// The pause process dies behind podshim's back: stop must still work.
+	syscall.Kill(info.Pid, syscall.SIGKILL)
+	for i := 0; i < 2; i++ {
+		if _, err := d.rt.StopPodSandbox(ctxT(t, time.Minute), &runtimeapi.StopPodSandboxRequest{PodSandboxId: id}); err != nil {
+			t.Fatalf("stop #%d: %v", i+1, err)
+		}
+	}
+	st, _ := podStatus(t, d, id)
+	if st.State != runtimeapi.PodSandboxState_SANDBOX_NOTREADY {
+		t.Fatalf("stopped pod state %v", st.State)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := d.rt.RemovePodSandbox(ctxT(t, time.Minute), &runtimeapi.RemovePodSandboxRequest{PodSandboxId: id}); err != nil {
+			t.Fatalf("remove #%d: %v", i+1, err)
+		}
+	}
+	if _, err := d.rt.StopPodSandbox(ctxT(t, time.Minute), &runtimeapi.StopPodSandboxRequest{PodSandboxId: "0123456789abcdef"}); err != nil {
+		t.Fatalf("stop of an unknown pod should succeed: %v", err)
+	}
+	_, err := d.rt.PodSandboxStatus(ctxT(t, 10*time.Second), &runtimeapi.PodSandboxStatusRequest{PodSandboxId: id})
+	if status.Code(err) != codes.NotFound {
+		t.Fatalf("status of a removed pod: want NotFound, got %v", err)
+	}
+	assertNothingLeft(t, d, pn, []string{id})
+}
+
+func TestListFiltersAndRestart(t *testing.T) {
+	d := startDaemon(t, "")
+	pn := d.net
+	a := runPod(t, d, podConfig("list-a"))
+	b := runPod(t, d, podConfig("list-b"))
+	if _, err := d.rt.StopPodSandbox(ctxT(t, time.Minute), &runtimeapi.StopPodSandboxRequest{PodSandboxId: b}); err != nil {
+		t.Fatal(err)
+	}
+	list := func(f *runtimeapi.PodSandboxFilter) []string {
+		resp, err := d.rt.ListPodSandbox(ctxT(t, 10*time.Second), &runtimeapi.ListPodSandboxRequest{Filter: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, p := range resp.Items {
+			ids = append(ids, p.Id)
+		}
+		return ids
+	}
+	if got := list(nil); len(got) != 2 {
+		t.Fatalf("all: %v", got)
+	}
+	if got := list(&runtimeapi.PodSandboxFilter{Id: a[:12]}); len(got) != 1 || got[0] != a {
+		t.Fatalf("by id prefix: %v", got)
+	}
+	ready := &runtimeapi.PodSandboxFilter{State: &runtimeapi.PodSandboxStateValue{State: runtimeapi.PodSandboxState_SANDBOX_READY}}
+	if got := list(ready); len(got) != 1 || got[0] != a {
+		t.Fatalf("ready: %v", got)
+	}
+	if got := list(&runtimeapi.PodSandboxFilter{LabelSelector: map[string]string{"app": "list-b"}}); len(got) != 1 || got[0] != b {
+		t.Fatalf("by label: %v", got)
+	}
+
+	// Pods survive a daemon crash: still listed, still ready, same IP.
+	stBefore, _ := podStatus(t, d, a)
+	d.kill()
+	d.start()
+	if got := list(ready); len(got) != 1 || got[0] != a {
+		t.Fatalf("after kill -9, ready pods: %v", got)
+	}
+	if st, _ := podStatus(t, d, a); st.Network.GetIp() != stBefore.Network.GetIp() {
+		t.Fatalf("IP changed across a restart: %v -> %v", stBefore.Network, st.Network)
+	}
+	removePod(t, d, a)
+	removePod(t, d, b)
+	assertNothingLeft(t, d, pn, []string{a, b})
+}
+
+func TestTwentyConcurrentPodsLeaveNothingBehind(t *testing.T) {
+	d := startDaemon(t, "")
+	pn := d.net
+	const n = 20
+	ids := make([]string, n)
+	pids := make([]int, n)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			resp, err := d.rt.RunPodSandbox(ctxT(t, 2*time.Minute), &runtimeapi.RunPodSandboxRequest{Config: podConfig(fmt.Sprintf("many-%d", i))})
+			if err != nil {
+				errs <- err
+				return
+			}
+			ids[i] = resp.PodSandboxId
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("RunPodSandbox: %v", err)
+	}
+	seen := map[string]bool{}
+	for i, id := range ids {
+		st, info := podStatus(t, d, id)
+		if st.State != runtimeapi.PodSandboxState_SANDBOX_READY || seen[st.Network.Ip] {
+			t.Fatalf("pod %d: state %v ip %s (duplicate: %v)", i, st.State, st.Network.Ip, seen[st.Network.Ip])
+		}
+		seen[st.Network.Ip] = true
+		pids[i] = info.Pid
+	}
+	for _, id := range ids {
+		wg.Add(1)
+		go func(id string) {
+			defer wg.Done()
+			d.rt.StopPodSandbox(ctxT(t, 2*time.Minute), &runtimeapi.StopPodSandboxRequest{PodSandboxId: id})
+			if _, err := d.rt.RemovePodSandbox(ctxT(t, 2*time.Minute), &runtimeapi.RemovePodSandboxRequest{PodSandboxId: id}); err != nil {
+				t.Errorf("remove %s: %v", id, err)
+			}
+		}(id)
+	}
+	wg.Wait()
+	for _, pid := range pids {
+		if pauseRuns(pid) {
+			t.Errorf("pause pid %d still runs", pid)
+		}
+	}
+	assertNothingLeft(t, d, pn, ids)
+}
+
+// assertNothingLeft checks, after pods were removed, that no netns, IP
+// lease, mount, cgroup or iptables rule of theirs remains.
+func assertNothingLeft(t *testing.T, d *daemon, pn podNet, ids []string) {
+	t.Helper()
+	if m := mountsUnder(d.dir); len(m) != 0 {
+		t.Errorf("mounts left under the daemon's dirs: %v", m)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(d.dir, "state", "sandboxes")); len(entries) != 0 {
+		t.Errorf("per-pod dirs left: %v", entries)
+	}
+	// host-local keeps one file per leased IP.
+	filepath.Walk(filepath.Join(d.dir, "state"), func(p string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() && net.ParseIP(filepath.Base(p)) != nil {
+			t.Errorf("IP lease left: %s", p)
+		}
+		return nil
+	})
+	rules, _ := exec.Command("iptables-save").Output()
+	for _, id := range ids {
+		if strings.Contains(string(rules), id) {
+			t.Errorf("iptables rules mention removed pod %s", id)
+		}
+		matches, _ := filepath.Glob("/sys/fs/cgroup/*/podshim/podshim-" + id)
+		if len(matches) != 0 {
+			t.Errorf("cgroups left: %v", matches)
+		}
+	}
+}
+
+// pauseRuns reports whether pid is a live (not zombie) pause process. The
+// killed pause is reaped by the host's init, which may take a moment.
+func pauseRuns(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	return strings.Contains(s[:max(i, 0)], "(pause") && i+2 < len(s) && s[i+2] != 'Z' && s[i+2] != 'X'
+}

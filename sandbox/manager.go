@@ -26,6 +26,7 @@ type Network interface {
 	RemoveNetNS(path string) error
 	Setup(ctx context.Context, pod network.Pod, netnsPath string) (network.Result, error)
 	Teardown(ctx context.Context, pod network.Pod, netnsPath string) error
+	Check(ctx context.Context, pod network.Pod, netnsPath string) error
 	Intents() ([]network.Intent, error)
 	ListNetNS() ([]string, error)
 }
@@ -178,4 +179,14 @@ func logTeardown(id, step string, err error) error {
 		return fmt.Errorf("%s: %w", step, err)
 	}
 	return nil
+}
+
+// CheckNetwork asks the CNI plugins whether the pod's network is still as
+// they set it up (CNI CHECK). A host-network or stopped pod has nothing to
+// check.
+func (m *Manager) CheckNetwork(ctx context.Context, r *Record) error {
+	if r.NetNSPath == "" || r.NetworkDown {
+		return nil
+	}
+	return m.net.Check(ctx, podOf(r), r.NetNSPath)
 }

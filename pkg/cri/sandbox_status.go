@@ -22,7 +22,14 @@ func (s *Service) PodSandboxStatus(ctx context.Context, req *runtimeapi.PodSandb
 	}
 	resp := &runtimeapi.PodSandboxStatusResponse{Status: s.sandboxStatus(r)}
 	if req.GetVerbose() {
+		// Verbose status is for people debugging a node: it is worth a CNI
+		// CHECK, which the kubelet's frequent plain status calls skip.
+		check := "ok"
+		if err := s.sandboxes.CheckNetwork(ctx, r); err != nil {
+			check = err.Error()
+		}
 		info, err := json.Marshal(map[string]any{
+			"networkCheck":   check,
 			"pid":            r.Pid,
 			"netNamespace":   r.NetNSPath,
 			"cgroupsPath":    r.CgroupsPath,

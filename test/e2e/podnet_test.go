@@ -79,6 +79,7 @@ type podInfo struct {
 	Pid          int    `json:"pid"`
 	NetNamespace string `json:"netNamespace"`
 	CgroupsPath  string `json:"cgroupsPath"`
+	NetworkCheck string `json:"networkCheck"`
 }
 
 func podStatus(t *testing.T, d *daemon, id string) (*runtimeapi.PodSandboxStatus, podInfo) {

@@ -357,3 +357,82 @@ func pauseRuns(pid int) bool {
 	i := strings.LastIndexByte(s, ')')
 	return strings.Contains(s[:max(i, 0)], "(pause") && i+2 < len(s) && s[i+2] != 'Z' && s[i+2] != 'X'
 }
+
+func TestVerboseStatusRunsCNICheck(t *testing.T) {
+	d := startDaemon(t, "")
+	id := runPod(t, d, podConfig("checked"))
+	if _, info := podStatus(t, d, id); info.NetworkCheck != "ok" {
+		t.Fatalf("CNI CHECK of a healthy pod: %q", info.NetworkCheck)
+	}
+	_, info := podStatus(t, d, id)
+	if out, err := exec.Command("nsenter", "--net="+info.NetNamespace, "ip", "link", "del", "eth0").CombinedOutput(); err != nil {
+		t.Fatalf("break the pod's network: %v\n%s", err, out)
+	}
+	if _, info := podStatus(t, d, id); info.NetworkCheck == "ok" {
+		t.Fatal("CNI CHECK should notice the pod lost eth0")
+	}
+}
+
+func TestFailedRunPodSandboxRollsBackEverything(t *testing.T) {
+	d := startDaemon(t, "")
+	cfg := podConfig("doomed")
+	// A namespaced sysctl with a value the kernel refuses: runc fails after
+	// the netns, IP, shm and files already exist.
+	cfg.Linux.Sysctls = map[string]string{"net.ipv4.ip_forward": "not-a-number"}
+	_, err := d.rt.RunPodSandbox(ctxT(t, time.Minute), &runtimeapi.RunPodSandboxRequest{Config: cfg})
+	if err == nil {
+		t.Fatal("RunPodSandbox with a sysctl value the kernel refuses should fail")
+	}
+	resp, err := d.rt.ListPodSandbox(ctxT(t, 10*time.Second), &runtimeapi.ListPodSandboxRequest{})
+	if err != nil || len(resp.Items) != 0 {
+		t.Fatalf("a failed pod is listed: %v %v", resp, err)
+	}
+	assertNothingLeft(t, d, d.net, nil)
+	pins, _ := os.ReadDir(filepath.Join(d.dir, "state", "network", "netns"))
+	intents, _ := os.ReadDir(filepath.Join(d.dir, "state", "network", "intents"))
+	if len(pins) != 0 || len(intents) != 0 {
+		t.Fatalf("netns pins %v or intents %v left", pins, intents)
+	}
+	// The name is free again.
+	cfg.Linux.Sysctls = nil
+	runPod(t, d, cfg)
+}
+
+func TestSystemdCgroupDriverRunsPods(t *testing.T) {
+	if _, err := os.Stat("/run/systemd/system"); err != nil {
+		t.Skip("systemd is not running on this machine: runc's systemd cgroup driver needs it")
+	}
+	d := startDaemon(t, `cgroup_driver = "systemd"`)
+	cfg := podConfig("sd")
+	cfg.Linux.CgroupParent = "podshim-e2e.slice"
+	id := runPod(t, d, cfg)
+	if st, info := podStatus(t, d, id); st.State != runtimeapi.PodSandboxState_SANDBOX_READY || !strings.HasPrefix(info.CgroupsPath, "podshim-e2e.slice:") {
+		t.Fatalf("systemd pod: %v %q", st.State, info.CgroupsPath)
+	}
+	removePod(t, d, id)
+}
+
+func TestPodCgroupParentIsHonoured(t *testing.T) {
+	d := startDaemon(t, "")
+	cfg := podConfig("cg")
+	parent := fmt.Sprintf("/podshim-e2e-%d", os.Getpid())
+	cfg.Linux.CgroupParent = parent
+	id := runPod(t, d, cfg)
+	_, info := podStatus(t, d, id)
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", info.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := parent + "/podshim-" + id
+	if !strings.Contains(string(data), want) {
+		t.Fatalf("pause should run in %s:\n%s", want, data)
+	}
+	removePod(t, d, id)
+	if left, _ := filepath.Glob("/sys/fs/cgroup/*" + want); len(left) != 0 {
+		t.Fatalf("pod cgroups left: %v", left)
+	}
+	// The parent belongs to the caller (the kubelet makes and removes it).
+	for _, p := range []string{"memory", "cpu", "pids", "cpuset", "cpuacct", "devices", "freezer", "blkio", "systemd", "unified"} {
+		os.Remove(filepath.Join("/sys/fs/cgroup", p, parent))
+	}
+}

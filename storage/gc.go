@@ -108,10 +108,19 @@ func (s *Store) unlinkUnreferenced() ([]string, error) {
 func (s *Store) referencedContent() (blobs, layers map[string]bool, err error) {
 	blobs, layers = map[string]bool{}, map[string]bool{}
 	err = s.db.View(func(tx *bolt.Tx) error {
-		return forEachRecord(tx, func(r imageRecord) error {
+		err := forEachRecord(tx, func(r imageRecord) error {
 			for _, d := range r.Blobs {
 				blobs[d.Encoded()] = true
 			}
+			for _, d := range r.DiffIDs {
+				layers[d.Encoded()] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return forEachRootfs(tx, func(_ string, r rootfsRecord) error {
 			for _, d := range r.DiffIDs {
 				layers[d.Encoded()] = true
 			}

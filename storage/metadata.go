@@ -19,6 +19,10 @@ import (
 var (
 	bucketImages = []byte("images")
 	bucketRefs   = []byte("refs")
+	// bucketRootfs maps a container ID to the layers its rootfs stacks, so
+	// garbage collection keeps them while the container exists, even when
+	// its image is removed.
+	bucketRootfs = []byte("rootfs")
 )
 
 func openDB(path string) (*bolt.DB, error) {
@@ -30,7 +34,7 @@ func openDB(path string) (*bolt.DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketImages, bucketRefs} {
+		for _, name := range [][]byte{bucketImages, bucketRefs, bucketRootfs} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

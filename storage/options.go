@@ -15,6 +15,9 @@ type Options struct {
 	// Root is the directory everything lives below, e.g.
 	// /var/lib/podshim/images.
 	Root string
+	// ContainersDir holds containers' writable layers and overlay mount
+	// points; default: "containers" beside Root.
+	ContainersDir string
 	// Mirrors maps a normalised registry host ("docker.io",
 	// "registry.k8s.io", "127.0.0.1:5000") to endpoints such as
 	// "http://127.0.0.1:5000" or "https://mirror.example:443", tried in
@@ -76,6 +79,9 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("image store root %q: %w", o.Root, err)
 	}
 	o.Root = filepath.Clean(root)
+	if o.ContainersDir == "" {
+		o.ContainersDir = filepath.Join(filepath.Dir(o.Root), "containers")
+	}
 	if o.ProgressTimeout <= 0 {
 		o.ProgressTimeout = defaultProgressTimeout
 	}

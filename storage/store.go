@@ -76,7 +76,7 @@ func Open(opts Options) (*Store, error) {
 	if err := os.MkdirAll(s.root, 0o711); err != nil {
 		return nil, fmt.Errorf("open image store: %w", err)
 	}
-	for _, dir := range []string{filepath.Dir(s.blobs.dir), s.blobs.dir, s.layersDir} {
+	for _, dir := range []string{filepath.Dir(s.blobs.dir), s.blobs.dir, s.layersDir, opts.ContainersDir} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("open image store: %w", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"syscall"
 )
@@ -14,10 +15,25 @@ import (
 // inodes of everything below Root (database, blobs, unpacked layers, and
 // any pull in progress), counting each hard-linked inode once.
 func (s *Store) Usage() (Usage, error) {
+	u, err := dirUsage(s.root)
+	if err != nil {
+		return Usage{}, fmt.Errorf("image store usage: %w", err)
+	}
+	return u, nil
+}
+
+// dirUsage measures the allocated bytes and inodes below dir, counting each
+// hard-linked inode once and never leaving dir's filesystem (a container's
+// merged overlay mount must not count its image layers twice).
+func dirUsage(dir string) (Usage, error) {
 	type inode struct{ dev, ino uint64 }
 	seen := map[inode]bool{}
 	var bytes uint64
-	err := filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
+	var rootDev uint64
+	if fi, err := os.Stat(dir); err == nil {
+		rootDev = uint64(fi.Sys().(*syscall.Stat_t).Dev)
+	}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			// Entries vanish while a removal or a failed pull cleans up.
 			if errors.Is(err, fs.ErrNotExist) {
@@ -36,6 +52,12 @@ func (s *Store) Usage() (Usage, error) {
 		if !ok {
 			return nil
 		}
+		if uint64(st.Dev) != rootDev {
+			if d.IsDir() {
+				return filepath.SkipDir // a mount point: another filesystem
+			}
+			return nil
+		}
 		key := inode{uint64(st.Dev), st.Ino}
 		if !seen[key] {
 			seen[key] = true
@@ -44,7 +66,7 @@ func (s *Store) Usage() (Usage, error) {
 		return nil
 	})
 	if err != nil {
-		return Usage{}, fmt.Errorf("image store usage: %w", err)
+		return Usage{}, err
 	}
-	return Usage{Path: s.root, UsedBytes: bytes, InodesUsed: uint64(len(seen))}, nil
+	return Usage{Path: dir, UsedBytes: bytes, InodesUsed: uint64(len(seen))}, nil
 }

@@ -71,6 +71,7 @@ func serve(cfg config.Config) error {
 
 	images, err := storage.Open(storage.Options{
 		Root:                   filepath.Join(cfg.Root, "images"),
+		ContainersDir:          filepath.Join(cfg.Root, "containers"),
 		Mirrors:                cfg.Registry.Mirrors,
 		Hosts:                  storageHosts(cfg.Registry.Hosts),
 		ProgressTimeout:        time.Duration(cfg.Image.ProgressTimeout),

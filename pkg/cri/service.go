@@ -25,6 +25,7 @@ type imageStore interface {
 	List() ([]storage.Image, error)
 	Remove(ref string) error
 	Usage() (storage.Usage, error)
+	ContainersUsage() (storage.Usage, error)
 }
 
 // podNetwork is what Status and UpdateRuntimeConfig need of networking.

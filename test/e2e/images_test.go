@@ -116,6 +116,12 @@ func TestPullListInspectRemoveOverPlainHTTP(t *testing.T) {
 	if u := fs.ImageFilesystems[0]; u.UsedBytes.GetValue() < 1<<20 || u.InodesUsed.GetValue() < 10 || u.FsId.GetMountpoint() == "" {
 		t.Fatalf("ImageFsInfo should count the real store: %+v", u)
 	}
+	// Container writable layers are reported apart; with no container the
+	// directory is there and next to empty.
+	if len(fs.ContainerFilesystems) != 1 || fs.ContainerFilesystems[0].FsId.GetMountpoint() == fs.ImageFilesystems[0].FsId.GetMountpoint() ||
+		fs.ContainerFilesystems[0].InodesUsed.GetValue() < 1 {
+		t.Fatalf("ImageFsInfo should report container layers separately: %+v", fs.ContainerFilesystems)
+	}
 
 	if _, err := d.images.RemoveImage(ctxT(t, 10*time.Second), &runtimeapi.RemoveImageRequest{
 		Image: &runtimeapi.ImageSpec{Image: ref}}); err != nil {

@@ -17,6 +17,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/podshim/podshim/network"
+	"github.com/podshim/podshim/pkg/monitor"
 	"github.com/podshim/podshim/pkg/runc"
 )
 
@@ -43,6 +44,8 @@ type Options struct {
 	// HostResolvConf and HostHosts are the node's files (for tests).
 	HostResolvConf string
 	HostHosts      string
+	// Monitor says how to start each pod's monitor.
+	Monitor MonitorOptions
 }
 
 // Manager runs pod sandboxes.
@@ -54,6 +57,7 @@ type Manager struct {
 	pauseRootfs string
 	oomScoreAdj int
 	locks       sync.Map // id -> *sync.Mutex: one operation per pod at a time
+	mon         monitors
 }
 
 // sandboxOOMScoreAdj is where the kubelet's runtimes put pause processes:
@@ -72,7 +76,8 @@ func New(opts Options, rt *runc.Runtime, net Network) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{opts: opts, store: st, runc: rt, net: net}
+	m := &Manager{opts: opts, store: st, runc: rt, net: net,
+		mon: monitors{opts: opts.Monitor, byID: map[string]*monitor.Client{}}}
 	if m.pauseRootfs, err = preparePauseRootfs(opts.StateDir, opts.PauseBinary); err != nil {
 		return nil, err
 	}
@@ -135,10 +140,10 @@ func clampOOMScoreAdj(want int) int {
 }
 
 // Get returns the record of a sandbox by ID or unique ID prefix.
-func (m *Manager) Get(id string) (*Record, error) { return m.store.get(id) }
+func (m *Manager) Get(id string) (*Record, error) { return m.store.Get(id) }
 
 // List returns every sandbox, oldest first.
-func (m *Manager) List() []*Record { return m.store.list() }
+func (m *Manager) List() []*Record { return m.store.List() }
 
 // Ready reports whether the sandbox's pause process runs.
 func (m *Manager) Ready(r *Record) bool {

@@ -17,9 +17,11 @@ import (
 // without a record are unmounted and removed. Records themselves are kept:
 // a pod whose pause died while podshim was down is simply reported
 // NOTREADY, and the kubelet decides.
-func (m *Manager) Recover(ctx context.Context) {
+//
+// keep names runc containers that are not pods but known containers.
+func (m *Manager) Recover(ctx context.Context, keep map[string]bool) {
 	known := map[string]*Record{}
-	for _, r := range m.store.list() {
+	for _, r := range m.store.List() {
 		known[r.ID] = r
 	}
 	intents, err := m.net.Intents()
@@ -50,7 +52,7 @@ func (m *Manager) Recover(ctx context.Context) {
 		klog.Errorf("sandbox recovery: %v", err)
 	} else {
 		for _, id := range ids {
-			if _, ok := known[id]; !ok && len(id) == 64 {
+			if _, ok := known[id]; !ok && !keep[id] && len(id) == 64 {
 				klog.Infof("sandbox recovery: deleting unrecorded pause container %s", id)
 				logTeardown(id, "delete pause", m.runc.Delete(ctx, id))
 			}

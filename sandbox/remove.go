@@ -15,7 +15,7 @@ import (
 // runc container and its cgroup, netns, shm mount, directories and record.
 // Removing a sandbox that does not exist succeeds.
 func (m *Manager) Remove(ctx context.Context, id string) error {
-	r, err := m.store.get(id)
+	r, err := m.store.Get(id)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
@@ -23,7 +23,7 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 		return err
 	}
 	defer m.lock(r.ID)()
-	if r, err = m.store.get(r.ID); errors.Is(err, ErrNotFound) {
+	if r, err = m.store.Get(r.ID); errors.Is(err, ErrNotFound) {
 		return nil
 	}
 	if err := m.stopLocked(ctx, r); err != nil {
@@ -32,10 +32,11 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 	if err := m.runc.Delete(ctx, r.ID); err != nil {
 		return fmt.Errorf("remove sandbox %s: %w", r.ID, err)
 	}
+	m.stopMonitor(ctx, r)
 	if err := os.RemoveAll(r.Dir); err != nil {
 		return fmt.Errorf("remove sandbox %s: %w", r.ID, err)
 	}
-	if err := m.store.delete(r.ID); err != nil {
+	if err := m.store.Delete(r.ID); err != nil {
 		return err
 	}
 	m.locks.Delete(r.ID)

@@ -71,7 +71,7 @@ func (m *Manager) Run(ctx context.Context, cfg *runtimeapi.PodSandboxConfig, han
 	}
 	r := &Record{ID: newID(), Config: cfg, RuntimeHandler: handler, CreatedAt: time.Now().UnixNano()}
 	name := nameOf(cfg.GetMetadata())
-	if err := m.store.reserve(name, r.ID); err != nil {
+	if err := m.store.Reserve(name, r.ID); err != nil {
 		return nil, err
 	}
 	unlock := m.lock(r.ID)
@@ -81,7 +81,7 @@ func (m *Manager) Run(ctx context.Context, cfg *runtimeapi.PodSandboxConfig, han
 	defer func() {
 		if err != nil {
 			cleanup.run()
-			m.store.release(name, r.ID)
+			m.store.Release(name, r.ID)
 		}
 	}()
 
@@ -134,10 +134,19 @@ func (m *Manager) Run(ctx context.Context, cfg *runtimeapi.PodSandboxConfig, han
 	// runc may leave state behind even when create fails half-way; its
 	// forced delete is idempotent, so it is always part of the undo.
 	cleanup.push(func() { logTeardown(r.ID, "delete pause", m.runc.Delete(context.WithoutCancel(ctx), r.ID)) })
+	// The monitor starts while the pause and the network come up; the
+	// pod's containers will need it.
+	monDone := make(chan error, 1)
+	go func() { monDone <- m.startMonitor(ctx, r) }()
+	cleanup.push(func() { m.stopMonitor(context.WithoutCancel(ctx), r) })
 	startErr := m.startPause(ctx, r, hostname)
 	netRes := <-netDone
+	monErr := <-monDone
 	if startErr != nil {
 		return nil, startErr
+	}
+	if monErr != nil {
+		return nil, monErr
 	}
 	if netRes.err != nil {
 		return nil, fmt.Errorf("pod network: %w", netRes.err)
@@ -151,7 +160,7 @@ func (m *Manager) Run(ctx context.Context, cfg *runtimeapi.PodSandboxConfig, han
 		}
 	}
 	r.State = StateReady
-	if err := m.store.put(r); err != nil {
+	if err := m.store.Put(r); err != nil {
 		return nil, err
 	}
 	klog.V(1).Infof("sandbox %s (%s) ready: pid %d, ips %v", r.ID, name, r.Pid, r.IPs)
@@ -162,16 +171,15 @@ func (m *Manager) Run(ctx context.Context, cfg *runtimeapi.PodSandboxConfig, han
 // containers bind-mount them. It returns the pod's hostname.
 func (m *Manager) writePodFiles(r *Record) (string, error) {
 	cfg := r.Config
+	// With no hostname asked for, the pod keeps the node's, as containerd
+	// does (a pod's name may also be longer than a hostname may be).
 	hostname := cfg.GetHostname()
-	if hostNetwork(cfg) && hostname == "" {
+	if hostname == "" {
 		h, err := os.Hostname()
 		if err != nil {
 			return "", fmt.Errorf("hostname: %w", err)
 		}
 		hostname = h
-	}
-	if hostname == "" {
-		hostname = cfg.GetMetadata().GetName()
 	}
 	resolv, err := resolvConf(cfg.GetDnsConfig(), m.opts.HostResolvConf)
 	if err != nil {

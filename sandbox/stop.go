@@ -20,7 +20,7 @@ const pauseExitWait = 10 * time.Second
 // when the pause process died or the network was only half set up: every
 // step is idempotent, so a failed stop can simply be retried.
 func (m *Manager) Stop(ctx context.Context, id string) error {
-	r, err := m.store.get(id)
+	r, err := m.store.Get(id)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
@@ -29,7 +29,7 @@ func (m *Manager) Stop(ctx context.Context, id string) error {
 	}
 	defer m.lock(r.ID)()
 	// Re-read under the lock: a concurrent remove may have won.
-	if r, err = m.store.get(r.ID); errors.Is(err, ErrNotFound) {
+	if r, err = m.store.Get(r.ID); errors.Is(err, ErrNotFound) {
 		return nil
 	}
 	return m.stopLocked(ctx, r)
@@ -54,7 +54,7 @@ func (m *Manager) stopLocked(ctx context.Context, r *Record) error {
 		stopped := *r
 		stopped.State = StateNotReady
 		stopped.NetworkDown = true
-		if err := m.store.put(&stopped); err != nil {
+		if err := m.store.Put(&stopped); err != nil {
 			return err
 		}
 	}

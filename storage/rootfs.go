@@ -33,7 +33,7 @@ func forEachRootfs(tx *bolt.Tx, fn func(id string, r rootfsRecord) error) error 
 }
 
 func validContainerID(id string) error {
-	if id == "" || len(id) > 128 || strings.ContainsAny(id, "/\\x00") || id == "." || id == ".." {
+	if id == "" || len(id) > 128 || strings.ContainsAny(id, "/\\\x00") || id == "." || id == ".." {
 		return fmt.Errorf("container id %q is not a valid directory name", id)
 	}
 	return nil

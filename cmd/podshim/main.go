@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // Command podshim is a Kubernetes container runtime: a CRI gRPC server on a
-// unix socket. Subcommands: serve (the default), version.
+// unix socket. Subcommands: serve (the default), monitor (one per pod,
+// started by the daemon), version.
 package main
 
 import (
@@ -10,6 +11,8 @@ import (
 	"os"
 
 	"k8s.io/klog/v2"
+
+	"github.com/podshim/podshim/pkg/monitor"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -18,6 +21,7 @@ var version = "dev"
 func usage() {
 	fmt.Fprintf(os.Stderr, `usage: podshim [serve] [flags]
        podshim version
+       podshim monitor ...   (started by the daemon, one per pod)
 
 Serves the Kubernetes CRI (runtime.v1) on a unix socket.
 
@@ -35,6 +39,9 @@ func main() {
 	switch cmd {
 	case "serve":
 		os.Exit(serveMain(args))
+	case "monitor":
+		// One per pod, started by the daemon: see pkg/monitor.
+		os.Exit(monitor.Main(args))
 	case "version":
 		fmt.Printf("podshim %s\n", version)
 	default:

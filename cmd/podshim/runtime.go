@@ -12,9 +12,11 @@ import (
 
 	"github.com/podshim/podshim/network"
 	"github.com/podshim/podshim/pkg/config"
+	"github.com/podshim/podshim/pkg/container"
 	"github.com/podshim/podshim/pkg/cri"
 	"github.com/podshim/podshim/pkg/runc"
 	"github.com/podshim/podshim/sandbox"
+	"github.com/podshim/podshim/storage"
 )
 
 // recoveryTimeout bounds start-up recovery of what a crash interrupted.
@@ -50,7 +52,7 @@ func findBinary(configured, name string) (string, error) {
 
 // openRuntime builds the sandbox machinery: runc, CNI and the pods' records,
 // then finishes or undoes whatever a crash interrupted.
-func openRuntime(cfg config.Config) (cri.Deps, error) {
+func openRuntime(cfg config.Config, images *storage.Store) (cri.Deps, error) {
 	runcPath, err := findBinary(cfg.RuncPath, "runc")
 	if err != nil {
 		return cri.Deps{}, err
@@ -77,17 +79,33 @@ func openRuntime(cfg config.Config) (cri.Deps, error) {
 	if err != nil {
 		return cri.Deps{}, err
 	}
+	self, err := os.Executable()
+	if err != nil {
+		return cri.Deps{}, fmt.Errorf("find podshim binary: %w", err)
+	}
 	sandboxes, err := sandbox.New(sandbox.Options{
 		RecordDir:    filepath.Join(cfg.Root, "sandboxes"),
 		StateDir:     cfg.State,
 		PauseBinary:  pausePath,
 		CgroupDriver: cfg.CgroupDriver,
+		Monitor: sandbox.MonitorOptions{
+			Self: self, Runc: runcPath, RuncRoot: filepath.Join(cfg.State, "runc"),
+			SystemdCgroup: cfg.CgroupDriver == "systemd",
+		},
 	}, rt, net)
 	if err != nil {
 		return cri.Deps{}, fmt.Errorf("sandboxes: %w", err)
 	}
+	containers, err := container.New(container.Options{
+		RecordDir:    filepath.Join(cfg.Root, "container-records"),
+		StateDir:     cfg.State,
+		CgroupDriver: cfg.CgroupDriver,
+	}, images, sandboxes, rt)
+	if err != nil {
+		return cri.Deps{}, fmt.Errorf("containers: %w", err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), recoveryTimeout)
 	defer cancel()
-	sandboxes.Recover(ctx)
-	return cri.Deps{Sandboxes: sandboxes, Network: net}, nil
+	sandboxes.Recover(ctx, containers.IDs())
+	return cri.Deps{Sandboxes: sandboxes, Containers: containers, Network: net}, nil
 }

@@ -82,7 +82,7 @@ func serve(cfg config.Config) error {
 	}
 	defer images.Close()
 
-	deps, err := openRuntime(cfg)
+	deps, err := openRuntime(cfg, images)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/podshim/podshim/pkg/container"
+	"github.com/podshim/podshim/pkg/oci"
 	"github.com/podshim/podshim/sandbox"
 	"github.com/podshim/podshim/storage"
 )
@@ -38,6 +40,12 @@ func toStatus(err error) error {
 		code = codes.Unavailable
 	case errors.Is(err, storage.ErrBadContent):
 		code = codes.DataLoss
+	case errors.Is(err, container.ErrInvalid):
+		code = codes.InvalidArgument
+	case errors.Is(err, container.ErrPodNotReady), errors.Is(err, container.ErrNotCreated), errors.Is(err, container.ErrNotRunning):
+		code = codes.FailedPrecondition
+	case errors.Is(err, oci.ErrUnsupported):
+		code = codes.Unimplemented
 	case errors.Is(err, sandbox.ErrInvalid):
 		code = codes.InvalidArgument
 	case errors.Is(err, sandbox.ErrNotFound):

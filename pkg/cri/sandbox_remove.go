@@ -14,6 +14,16 @@ func (s *Service) RemovePodSandbox(ctx context.Context, req *runtimeapi.RemovePo
 	if req.GetPodSandboxId() == "" {
 		return nil, invalid("RemovePodSandbox: pod sandbox id is empty")
 	}
+	// A pod's containers go first: they stand in its namespaces.
+	if pod, err := s.sandboxes.Get(req.GetPodSandboxId()); err == nil {
+		for _, c := range s.containers.List() {
+			if c.SandboxID == pod.ID {
+				if err := s.containers.Remove(ctx, c.ID); err != nil {
+					return nil, toStatus(err)
+				}
+			}
+		}
+	}
 	if err := s.sandboxes.Remove(ctx, req.GetPodSandboxId()); err != nil {
 		return nil, toStatus(err)
 	}

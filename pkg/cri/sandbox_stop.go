@@ -14,6 +14,17 @@ func (s *Service) StopPodSandbox(ctx context.Context, req *runtimeapi.StopPodSan
 	if req.GetPodSandboxId() == "" {
 		return nil, invalid("StopPodSandbox: pod sandbox id is empty")
 	}
+	// Stopping a pod stops its containers first: SIGKILL at once, as the
+	// kubelet has already given them their grace period.
+	if pod, err := s.sandboxes.Get(req.GetPodSandboxId()); err == nil {
+		for _, c := range s.containers.List() {
+			if c.SandboxID == pod.ID {
+				if err := s.containers.Stop(ctx, c.ID, 0); err != nil {
+					return nil, toStatus(err)
+				}
+			}
+		}
+	}
 	if err := s.sandboxes.Stop(ctx, req.GetPodSandboxId()); err != nil {
 		return nil, toStatus(err)
 	}

@@ -14,6 +14,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/podshim/podshim/pkg/config"
+	"github.com/podshim/podshim/pkg/container"
 	"github.com/podshim/podshim/sandbox"
 	"github.com/podshim/podshim/storage"
 )
@@ -37,9 +38,10 @@ type podNetwork interface {
 
 // Deps are the engines behind the RPCs.
 type Deps struct {
-	Images    imageStore
-	Sandboxes *sandbox.Manager
-	Network   podNetwork
+	Images     imageStore
+	Sandboxes  *sandbox.Manager
+	Containers *container.Manager
+	Network    podNetwork
 }
 
 // Service implements RuntimeService and ImageService.
@@ -47,17 +49,18 @@ type Service struct {
 	runtimeapi.UnimplementedRuntimeServiceServer
 	runtimeapi.UnimplementedImageServiceServer
 
-	cfg       config.Config
-	images    imageStore
-	sandboxes *sandbox.Manager
-	network   podNetwork
-	version   string
-	started   time.Time
+	cfg        config.Config
+	images     imageStore
+	sandboxes  *sandbox.Manager
+	containers *container.Manager
+	network    podNetwork
+	version    string
+	started    time.Time
 }
 
 // New returns a Service backed by deps.
 func New(cfg config.Config, deps Deps, version string) *Service {
-	return &Service{cfg: cfg, images: deps.Images, sandboxes: deps.Sandboxes, network: deps.Network,
+	return &Service{cfg: cfg, images: deps.Images, sandboxes: deps.Sandboxes, containers: deps.Containers, network: deps.Network,
 		version: version, started: time.Now()}
 }
 

@@ -43,6 +43,9 @@ type ContainerInput struct {
 	// CRI mount, so with the kubelet this stays empty.
 	TerminationMessageHostPath string
 
+	// Nofile is the RLIMIT_NOFILE to set; 0 leaves the inherited one.
+	Nofile uint64
+
 	// CgroupsPath is put as is in Linux.CgroupsPath.
 	CgroupsPath string
 	// OOMScoreAdjMin is the lowest oom_score_adj the container may get:

@@ -9,9 +9,11 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// DefaultNofile is the RLIMIT_NOFILE (soft and hard) of container
-// processes: high enough for servers, finite so that programs which loop
-// over every possible descriptor stay fast.
+// DefaultNofile is the RLIMIT_NOFILE (soft and hard) podshim gives
+// container processes where the node allows it: high enough for servers,
+// finite so that programs which loop over every descriptor stay fast. A
+// runtime without CAP_SYS_RESOURCE cannot go above its own hard limit, so
+// callers clamp it (ContainerInput.Nofile).
 const DefaultNofile = 1048576
 
 // withProcessArgs merges the CRI command and args with the image's
@@ -86,7 +88,11 @@ func withCwd(s *specs.Spec, in *ContainerInput) error {
 	return nil
 }
 
-func withRlimits(s *specs.Spec, _ *ContainerInput) error {
-	s.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: DefaultNofile, Soft: DefaultNofile}}
+// withRlimits sets RLIMIT_NOFILE to in.Nofile; zero leaves the limit the
+// container inherits from the runtime, as containerd does.
+func withRlimits(s *specs.Spec, in *ContainerInput) error {
+	if in.Nofile > 0 {
+		s.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: in.Nofile, Soft: in.Nofile}}
+	}
 	return nil
 }

@@ -81,12 +81,17 @@ func TestWorkingDir(t *testing.T) {
 func TestProcessBasics(t *testing.T) {
 	in := testInput()
 	in.Config.Tty = true
+	in.Nofile = 4096
 	s := mustSpec(t, in)
 	if !s.Process.Terminal {
 		t.Error("tty should give a terminal")
 	}
-	if len(s.Process.Rlimits) != 1 || s.Process.Rlimits[0].Type != "RLIMIT_NOFILE" || s.Process.Rlimits[0].Soft != 1048576 || s.Process.Rlimits[0].Hard != 1048576 {
+	if len(s.Process.Rlimits) != 1 || s.Process.Rlimits[0].Type != "RLIMIT_NOFILE" || s.Process.Rlimits[0].Soft != 4096 || s.Process.Rlimits[0].Hard != 4096 {
 		t.Errorf("rlimits %+v", s.Process.Rlimits)
+	}
+	in.Nofile = 0
+	if s := mustSpec(t, in); len(s.Process.Rlimits) != 0 {
+		t.Errorf("no Nofile should leave the inherited limit: %+v", s.Process.Rlimits)
 	}
 	if s.Root.Path != in.RootfsPath || s.Root.Readonly {
 		t.Errorf("root %+v", s.Root)

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package container
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"time"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/klog/v2"
+
+	"github.com/podshim/podshim/pkg/monitor"
+	"github.com/podshim/podshim/pkg/oci"
+	"github.com/podshim/podshim/pkg/records"
+	"github.com/podshim/podshim/sandbox"
+)
+
+// ErrInvalid marks a container config that can never run as given.
+var ErrInvalid = errors.New("invalid container config")
+
+// ErrPodNotReady marks a request for a pod that is not running.
+var ErrPodNotReady = errors.New("pod sandbox is not ready")
+
+func newID() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Create makes a container in the created state: rootfs mounted, spec
+// written, init process waiting under runc. On failure nothing is left.
+func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.ContainerConfig, podCfg *runtimeapi.PodSandboxConfig) (_ *Record, err error) {
+	pod, err := m.sandboxes.Get(sandboxID)
+	if err != nil {
+		return nil, err
+	}
+	if !m.sandboxes.Ready(pod) {
+		return nil, fmt.Errorf("%w: %s", ErrPodNotReady, pod.ID)
+	}
+	if cfg.GetMetadata().GetName() == "" {
+		return nil, fmt.Errorf("%w: metadata.name is empty", ErrInvalid)
+	}
+	if cfg.GetImage().GetImage() == "" {
+		return nil, fmt.Errorf("%w: image is empty", ErrInvalid)
+	}
+	if podCfg == nil {
+		podCfg = pod.Config
+	}
+	r := &Record{
+		ID: newID(), SandboxID: pod.ID, Config: cfg, ImageRef: cfg.GetImage().GetImage(),
+		CreatedAt: time.Now().UnixNano(),
+		name:      containerName(cfg.GetMetadata(), pod.Config.GetMetadata()),
+	}
+	if err := m.store.Reserve(r.name, r.ID); err != nil {
+		return nil, err
+	}
+	defer m.lock(r.ID)()
+	var undo []func()
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+			m.store.Release(r.name, r.ID)
+		}
+	}()
+
+	img, err := m.images.Get(r.ImageRef)
+	if err != nil {
+		return nil, fmt.Errorf("image %q: %w", r.ImageRef, err)
+	}
+	r.ImageID = img.ID
+	if r.Rootfs, err = m.images.CreateRootfs(r.ID, img.ID); err != nil {
+		return nil, err
+	}
+	undo = append(undo, func() { logUndo(r.ID, "remove rootfs", m.images.RemoveRootfs(r.ID)) })
+
+	r.Bundle = filepath.Join(m.opts.StateDir, "containers", r.ID)
+	if err := os.MkdirAll(r.Bundle, 0o711); err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	undo = append(undo, func() { logUndo(r.ID, "remove bundle", os.RemoveAll(r.Bundle)) })
+	r.TerminationLog = filepath.Join(r.Bundle, "termination-log")
+	if err := os.WriteFile(r.TerminationLog, nil, 0o666); err != nil {
+		return nil, fmt.Errorf("termination log: %w", err)
+	}
+	if r.LogPath, err = logPath(podCfg.GetLogDirectory(), cfg.GetLogPath()); err != nil {
+		return nil, err
+	}
+
+	spec, err := m.buildSpec(r, pod, img.Config.Config)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := oci.StopSignal(cfg, img.Config.Config)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	r.StopSignal = int(sig)
+	if r.Spec, err = json.Marshal(spec); err != nil {
+		return nil, fmt.Errorf("spec: %w", err)
+	}
+	if err := records.WriteFileAtomic(filepath.Join(r.Bundle, "config.json"), r.Spec, 0o600); err != nil {
+		return nil, fmt.Errorf("spec: %w", err)
+	}
+
+	mon, err := m.monitorOf(ctx, pod.ID)
+	if err != nil {
+		return nil, fmt.Errorf("monitor of pod %s: %w", pod.ID, err)
+	}
+	pid, err := mon.Create(ctx, monitor.CreateRequest{
+		ID: r.ID, Bundle: r.Bundle, LogPath: r.LogPath,
+		Tty: cfg.GetTty(), Stdin: cfg.GetStdin(), StdinOnce: cfg.GetStdinOnce(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create container: %w", err)
+	}
+	undo = append(undo, func() { logUndo(r.ID, "delete", mon.Delete(context.WithoutCancel(ctx), r.ID)) })
+	r.Pid = pid
+	if err := m.store.Put(r); err != nil {
+		return nil, err
+	}
+	klog.V(1).Infof("container %s (%s) created in pod %s", r.ID, r.name, pod.ID)
+	return r, nil
+}
+
+// logPath joins the pod's log directory and the container's relative log
+// path without ever leaving the directory. No directory means no log.
+func logPath(dir, rel string) (string, error) {
+	if dir == "" || rel == "" {
+		return "", nil
+	}
+	p, err := securejoin.SecureJoin(dir, rel)
+	if err != nil {
+		return "", fmt.Errorf("%w: log path %q: %v", ErrInvalid, rel, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return "", fmt.Errorf("log dir: %w", err)
+	}
+	return p, nil
+}
+
+// buildSpec gathers what pkg/oci needs from the pod, the image and the node.
+func (m *Manager) buildSpec(r *Record, pod *sandbox.Record, image ocispec.ImageConfig) (*specs.Spec, error) {
+	in := oci.ContainerInput{
+		ID: r.ID, SandboxID: pod.ID, Config: r.Config, Sandbox: pod.Config, Image: image,
+		RootfsPath:                 r.Rootfs,
+		Passwd:                     readImageFile(r.Rootfs, "/etc/passwd"),
+		Group:                      readImageFile(r.Rootfs, "/etc/group"),
+		HostnamePath:               filepath.Join(pod.Dir, "hostname"),
+		HostsPath:                  filepath.Join(pod.Dir, "hosts"),
+		ResolvPath:                 filepath.Join(pod.Dir, "resolv.conf"),
+		ShmPath:                    pod.ShmPath,
+		TerminationMessageHostPath: r.TerminationLog,
+		CgroupsPath:                containerCgroupsPath(m.opts.CgroupDriver, pod.CgroupsPath, r.ID),
+		OOMScoreAdjMin:             m.oomMin,
+		Nofile:                     m.nofile,
+		Features:                   m.features,
+		SeccompProfileRoot:         m.opts.SeccompProfileRoot,
+		ReadProfile:                os.ReadFile,
+		HostDevices:                hostDevices,
+		PrivilegedDevices:          privilegedDevices,
+	}
+	ns := func(t string) string { return fmt.Sprintf("/proc/%d/ns/%s", pod.Pid, t) }
+	opts := pod.Config.GetLinux().GetSecurityContext().GetNamespaceOptions()
+	if opts.GetNetwork() != runtimeapi.NamespaceMode_NODE {
+		in.PodNetNS = pod.NetNSPath
+		in.PodUTSNS = ns("uts")
+	}
+	if opts.GetIpc() != runtimeapi.NamespaceMode_NODE {
+		in.PodIPCNS = ns("ipc")
+	}
+	if opts.GetPid() != runtimeapi.NamespaceMode_NODE {
+		in.PodPIDNS = ns("pid")
+	}
+	spec, err := oci.ContainerSpec(in)
+	if err != nil {
+		if errors.Is(err, oci.ErrInvalid) {
+			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		return nil, err
+	}
+	return spec, nil
+}
+
+// containerCgroupsPath puts a container beside its pod's pause, below the
+// same parent.
+func containerCgroupsPath(driver, podPath, id string) string {
+	if driver == "systemd" {
+		// "slice:podshim:<pod id>" -> "slice:podshim:<container id>"
+		for i := len(podPath) - 1; i >= 0; i-- {
+			if podPath[i] == ':' {
+				return podPath[:i+1] + id
+			}
+		}
+	}
+	return path.Join(path.Dir(podPath), "podshim-"+id)
+}
+
+// readImageFile reads a file of the image through the rootfs, never
+// following a symlink out of it; a missing file reads as nil.
+func readImageFile(rootfs, name string) []byte {
+	p, err := securejoin.SecureJoin(rootfs, name)
+	if err != nil {
+		return nil
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil
+	}
+	return data
+}
+
+func logUndo(id, step string, err error) {
+	if err != nil {
+		klog.Warningf("container %s: undo %s: %v", id, step, err)
+	}
+}

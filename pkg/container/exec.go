@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package container
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/podshim/podshim/pkg/monitor"
+)
+
+// MaxExecOutput caps what ExecSync keeps of each stream, so a command that
+// floods its output cannot exhaust the monitor's or the daemon's memory
+// (gRPC's default message limit is 16 MiB too).
+const MaxExecOutput = 8 << 20
+
+// ErrNotRunning marks a request that needs a running container.
+var ErrNotRunning = errors.New("container is not running")
+
+// ExecSync runs cmd in the container like its own process (user, env,
+// capabilities, working dir) and returns its output and exit code. A
+// timeout of 0 means none.
+func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout time.Duration) (monitor.ExecResult, error) {
+	if len(cmd) == 0 {
+		return monitor.ExecResult{}, fmt.Errorf("%w: exec command is empty", ErrInvalid)
+	}
+	r, err := m.store.Get(id)
+	if err != nil {
+		return monitor.ExecResult{}, err
+	}
+	st, err := m.State(ctx, r)
+	if err != nil {
+		return monitor.ExecResult{}, err
+	}
+	if st.Status != monitor.StatusRunning {
+		return monitor.ExecResult{}, fmt.Errorf("%w: %s is %s", ErrNotRunning, r.ID, st.Status)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(r.Spec, &spec); err != nil || spec.Process == nil {
+		return monitor.ExecResult{}, fmt.Errorf("exec in %s: spec: %v", r.ID, err)
+	}
+	p := *spec.Process
+	p.Args = cmd
+	p.Terminal = false
+	mon, err := m.monitorOf(ctx, r.SandboxID)
+	if err != nil {
+		return monitor.ExecResult{}, fmt.Errorf("exec in %s: %w", r.ID, err)
+	}
+	return mon.ExecSync(ctx, r.ID, p, timeout, MaxExecOutput)
+}
+
+// ReopenLog makes the monitor reopen the container's log file, after the
+// kubelet rotated it.
+func (m *Manager) ReopenLog(ctx context.Context, id string) error {
+	r, err := m.store.Get(id)
+	if err != nil {
+		return err
+	}
+	st, err := m.State(ctx, r)
+	if err != nil {
+		return err
+	}
+	if st.Status != monitor.StatusRunning {
+		return fmt.Errorf("%w: %s is %s", ErrNotRunning, r.ID, st.Status)
+	}
+	mon, err := m.monitorOf(ctx, r.SandboxID)
+	if err != nil {
+		return fmt.Errorf("reopen log of %s: %w", r.ID, err)
+	}
+	return mon.ReopenLog(ctx, r.ID)
+}

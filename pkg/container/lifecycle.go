@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"k8s.io/klog/v2"
+
+	"github.com/podshim/podshim/pkg/monitor"
+)
+
+// ErrNotCreated marks a start of a container that is not in the created
+// state (already started, or exited).
+var ErrNotCreated = errors.New("container is not in the created state")
+
+// Start starts a created container.
+func (m *Manager) Start(ctx context.Context, id string) error {
+	r, err := m.store.Get(id)
+	if err != nil {
+		return err
+	}
+	defer m.lock(r.ID)()
+	st, err := m.State(ctx, r)
+	if err != nil {
+		return err
+	}
+	if st.Status != monitor.StatusCreated {
+		return fmt.Errorf("%w: %s is %s", ErrNotCreated, r.ID, st.Status)
+	}
+	mon, err := m.monitorOf(ctx, r.SandboxID)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", r.ID, err)
+	}
+	started, err := mon.Start(ctx, r.ID)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", r.ID, err)
+	}
+	next := *r
+	next.StartedAt = started.UnixNano()
+	return m.store.Put(&next)
+}
+
+// Stop sends the container's stop signal, waits up to timeout for it to
+// exit, then kills every process left with SIGKILL. Stopping a container
+// that already exited, or does not exist, succeeds.
+func (m *Manager) Stop(ctx context.Context, id string, timeout time.Duration) error {
+	r, err := m.store.Get(id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer m.lock(r.ID)()
+	return m.stopLocked(ctx, r, timeout)
+}
+
+func (m *Manager) stopLocked(ctx context.Context, r *Record, timeout time.Duration) error {
+	st, err := m.State(ctx, r)
+	if err != nil {
+		return err
+	}
+	if st.Status == monitor.StatusExited || st.Status == monitor.StatusUnknown {
+		return nil
+	}
+	mon, err := m.monitorOf(ctx, r.SandboxID)
+	if err != nil {
+		return fmt.Errorf("stop %s: %w", r.ID, err)
+	}
+	if timeout > 0 && st.Status == monitor.StatusRunning {
+		sig := syscall.Signal(r.StopSignal)
+		if sig == 0 {
+			sig = syscall.SIGTERM
+		}
+		if err := mon.Kill(ctx, r.ID, sig, false); err != nil {
+			return fmt.Errorf("stop %s: %w", r.ID, err)
+		}
+		wctx, cancel := context.WithTimeout(ctx, timeout)
+		_, werr := mon.Wait(wctx, r.ID)
+		cancel()
+		if werr == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		klog.V(1).Infof("container %s did not stop within %v after signal %v: killing it", r.ID, timeout, sig)
+	}
+	if err := mon.Kill(ctx, r.ID, syscall.SIGKILL, true); err != nil {
+		return fmt.Errorf("kill %s: %w", r.ID, err)
+	}
+	if _, err := mon.Wait(ctx, r.ID); err != nil {
+		return fmt.Errorf("wait for %s after SIGKILL: %w", r.ID, err)
+	}
+	return nil
+}
+
+// Remove kills the container if it still runs and deletes everything it
+// owned: runc state, rootfs and writable layer, bundle, record. The log
+// file stays, as the kubelet expects. Removing what is gone succeeds.
+func (m *Manager) Remove(ctx context.Context, id string) error {
+	r, err := m.store.Get(id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer m.lock(r.ID)()
+	if err := m.stopLocked(ctx, r, 0); err != nil {
+		return err
+	}
+	if mon, err := m.monitorOf(ctx, r.SandboxID); err == nil {
+		if err := mon.Delete(ctx, r.ID); err != nil {
+			return fmt.Errorf("remove %s: %w", r.ID, err)
+		}
+	} else if err := m.runc.Delete(ctx, r.ID); err != nil {
+		// No monitor answers (killed, or the node rebooted): runc's state
+		// and cgroup are removed directly.
+		return fmt.Errorf("remove %s: %w", r.ID, err)
+	}
+	if err := m.images.RemoveRootfs(r.ID); err != nil {
+		return fmt.Errorf("remove %s: %w", r.ID, err)
+	}
+	if err := os.RemoveAll(r.Bundle); err != nil {
+		return fmt.Errorf("remove %s: %w", r.ID, err)
+	}
+	if err := m.store.Delete(r.ID); err != nil {
+		return err
+	}
+	m.locks.Delete(r.ID)
+	klog.V(1).Infof("container %s removed", r.ID)
+	return nil
+}
+
+// State is the container's live state: from the pod's monitor when it
+// answers, else from the exit record it left on disk.
+func (m *Manager) State(ctx context.Context, r *Record) (monitor.State, error) {
+	mon, err := m.monitorOf(ctx, r.SandboxID)
+	if err == nil {
+		st, err := mon.State(ctx, r.ID)
+		if err == nil {
+			return st, nil
+		}
+		klog.V(2).Infof("container %s: monitor state: %v", r.ID, err)
+	}
+	dir, derr := m.sandboxes.MonitorDir(r.SandboxID)
+	if derr == nil {
+		if st, ok, err := monitor.ReadExit(dir, r.ID); err == nil && ok {
+			return st, nil
+		}
+	}
+	// No monitor and no exit record: the container's fate is unknown (the
+	// node rebooted, or the pod's monitor was killed).
+	return monitor.State{ID: r.ID, Status: monitor.StatusUnknown, Reason: "Unknown"}, nil
+}

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package container
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/podshim/podshim/pkg/monitor"
+	"github.com/podshim/podshim/pkg/oci"
+	"github.com/podshim/podshim/pkg/records"
+	"github.com/podshim/podshim/pkg/runc"
+	"github.com/podshim/podshim/sandbox"
+	"github.com/podshim/podshim/storage"
+)
+
+// ErrNotFound means no container has that ID (or ID prefix).
+var ErrNotFound = records.ErrNotFound
+
+// Options configures a Manager.
+type Options struct {
+	// RecordDir keeps one record per container (persistent, under root).
+	RecordDir string
+	// StateDir holds bundles and termination-message files.
+	StateDir     string
+	CgroupDriver string
+	// SeccompProfileRoot is the base of relative Localhost profiles.
+	SeccompProfileRoot string
+}
+
+// Manager runs containers inside pod sandboxes.
+type Manager struct {
+	opts      Options
+	store     *records.Store[Record]
+	images    *storage.Store
+	sandboxes *sandbox.Manager
+	runc      *runc.Runtime
+	features  oci.KernelFeatures
+	oomMin    int
+	nofile    uint64
+	locks     sync.Map // id -> *sync.Mutex
+}
+
+// New opens the container records.
+func New(opts Options, images *storage.Store, sandboxes *sandbox.Manager, rt *runc.Runtime) (*Manager, error) {
+	st, err := records.Open(opts.RecordDir, codec())
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{
+		opts: opts, store: st, images: images, sandboxes: sandboxes, runc: rt,
+		features: detectFeatures(), oomMin: ownOOMScoreAdj(), nofile: nofileLimit(),
+	}, nil
+}
+
+func (m *Manager) lock(id string) func() {
+	mu, _ := m.locks.LoadOrStore(id, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	return mu.(*sync.Mutex).Unlock
+}
+
+// IDs returns the IDs of every known container.
+func (m *Manager) IDs() map[string]bool {
+	ids := map[string]bool{}
+	for _, r := range m.store.List() {
+		ids[r.ID] = true
+	}
+	return ids
+}
+
+// Get returns a container's record by ID or unique ID prefix.
+func (m *Manager) Get(id string) (*Record, error) { return m.store.Get(id) }
+
+// List returns every container, oldest first.
+func (m *Manager) List() []*Record { return m.store.List() }
+
+// monitorOf returns the monitor of the container's pod.
+func (m *Manager) monitorOf(ctx context.Context, sandboxID string) (*monitor.Client, error) {
+	return m.sandboxes.Monitor(ctx, sandboxID)
+}
+
+// ownOOMScoreAdj is the floor for containers' oom_score_adj: without
+// CAP_SYS_RESOURCE nothing can go below the daemon's own.
+func ownOOMScoreAdj() int {
+	data, err := os.ReadFile("/proc/self/oom_score_adj")
+	if err != nil {
+		return -1000
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		return -1000
+	}
+	return n
+}
+
+// detectFeatures reports what this kernel offers, so a request for what it
+// lacks is refused clearly instead of failing inside runc.
+func detectFeatures() oci.KernelFeatures {
+	f := oci.KernelFeatures{}
+	if data, err := os.ReadFile("/sys/module/apparmor/parameters/enabled"); err == nil && strings.TrimSpace(string(data)) == "Y" {
+		f.AppArmor = true
+	}
+	if _, err := os.Stat("/sys/fs/selinux/enforce"); err == nil {
+		f.SELinux = true
+	}
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		f.CgroupV2 = true
+	}
+	if _, err := os.Stat("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"); err == nil {
+		f.SwapAccounting = true
+	}
+	if entries, _ := os.ReadDir("/sys/kernel/mm/hugepages"); len(entries) > 0 {
+		f.Hugetlb = true
+	}
+	// mount_setattr(2) with MOUNT_ATTR_RDONLY recursively: Linux 5.12+.
+	f.RecursiveReadOnly = kernelAtLeast(5, 12)
+	return f
+}
+
+// nofileLimit is oci.DefaultNofile clamped to the daemon's own hard limit,
+// which nothing it starts may exceed without CAP_SYS_RESOURCE.
+func nofileLimit() uint64 {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+		return 0
+	}
+	return min(uint64(oci.DefaultNofile), rl.Max)
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package monitor
+
+import (
+	"errors"
+	"syscall"
+	"testing"
+)
+
+func TestExitCodes(t *testing.T) {
+	e := newEnv(t)
+	e.run("zero", "true")
+	e.run("three", "exit 3")
+	for id, want := range map[string]State{
+		"zero":  {ExitCode: 0, Reason: ReasonCompleted},
+		"three": {ExitCode: 3, Reason: ReasonError},
+	} {
+		st := e.wait(id)
+		if st.ExitCode != want.ExitCode || st.Reason != want.Reason {
+			t.Errorf("%s: %+v, want code %d reason %s", id, st, want.ExitCode, want.Reason)
+		}
+		if st.CreatedAt.IsZero() || st.StartedAt.IsZero() || st.FinishedAt.Before(st.StartedAt) {
+			t.Errorf("%s: times %+v", id, st)
+		}
+		// The record on disk says the same.
+		rec, ok, err := ReadExit(e.dir, id)
+		if err != nil || !ok {
+			t.Fatalf("ReadExit %s: %v %v", id, ok, err)
+		}
+		if rec.ExitCode != st.ExitCode || rec.Reason != st.Reason || !rec.FinishedAt.Equal(st.FinishedAt) ||
+			!rec.StartedAt.Equal(st.StartedAt) || rec.Pid != st.Pid || rec.Status != StatusExited {
+			t.Errorf("%s: record %+v, state %+v", id, rec, st)
+		}
+	}
+}
+
+func TestOOMKilled(t *testing.T) {
+	e := newEnv(t)
+	// tail keeps a newline-less stream in memory until the OOM killer
+	// ends it.
+	e.run("oom", "head -c 100m /dev/zero | tail", withMemoryLimit(8<<20))
+	st := e.wait("oom")
+	if st.Reason != ReasonOOMKilled || st.ExitCode == 0 {
+		t.Errorf("exit: %+v, want OOMKilled", st)
+	}
+	if rec, _, _ := ReadExit(e.dir, "oom"); rec.Reason != ReasonOOMKilled {
+		t.Errorf("record: %+v", rec)
+	}
+}
+
+func TestKillThenWait(t *testing.T) {
+	e := newEnv(t)
+	// An init process only gets the signals it handles.
+	e.run("term", "trap 'exit 7' TERM; sleep 1000 & wait")
+	st, err := e.client.State(e.ctx(), "term")
+	if err != nil || st.Status != StatusRunning || st.Pid <= 0 {
+		t.Fatalf("state: %+v %v", st, err)
+	}
+	// The trap must be set before the signal comes: wait for the sleep.
+	eventually(t, "sleep to start", func() bool { return len(processesWithArgs("sleep", "1000")) > 0 })
+	if err := e.client.Kill(e.ctx(), "term", syscall.SIGTERM, false); err != nil {
+		t.Fatal(err)
+	}
+	st = e.wait("term")
+	if st.ExitCode != 7 || st.Reason != ReasonError {
+		t.Errorf("exit: %+v", st)
+	}
+	// Killing what already exited succeeds; so does deleting twice.
+	if err := e.client.Kill(e.ctx(), "term", syscall.SIGKILL, true); err != nil {
+		t.Errorf("kill of an exited container: %v", err)
+	}
+	if err := e.client.Delete(e.ctx(), "term"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.client.Delete(e.ctx(), "term"); err != nil {
+		t.Errorf("second delete: %v", err)
+	}
+	if _, err := e.client.State(e.ctx(), "term"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("state after delete: %v, want ErrNotFound", err)
+	}
+	if _, ok, _ := ReadExit(e.dir, "term"); ok {
+		t.Error("delete left the exit record")
+	}
+}
+
+func TestDeleteRunningAndCreated(t *testing.T) {
+	e := newEnv(t)
+	e.run("running", "sleep 1000")
+	e.create(CreateRequest{ID: "created"}, []string{"true"})
+	if st, _ := e.client.State(e.ctx(), "created"); st.Status != StatusCreated {
+		t.Errorf("state: %+v", st)
+	}
+	for _, id := range []string{"running", "created"} {
+		if err := e.client.Delete(e.ctx(), id); err != nil {
+			t.Fatalf("delete %s: %v", id, err)
+		}
+	}
+	if pids := containerProcesses(); len(pids) > 0 {
+		t.Errorf("processes left: %v", pids)
+	}
+}

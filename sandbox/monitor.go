@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+
+	"k8s.io/klog/v2"
+
+	"github.com/podshim/podshim/pkg/monitor"
+)
+
+// MonitorOptions says how to start a pod's monitor.
+type MonitorOptions struct {
+	// Self is the podshim binary, run as `podshim monitor`.
+	Self          string
+	Runc          string
+	RuncRoot      string
+	SystemdCgroup bool
+}
+
+// monitors caches one client per pod's monitor.
+type monitors struct {
+	opts MonitorOptions
+	mu   sync.Mutex
+	byID map[string]*monitor.Client
+}
+
+// monitorDir is where a pod's monitor keeps its socket and exit records.
+func monitorDir(r *Record) string { return filepath.Join(r.Dir, "monitor") }
+
+// MonitorDir returns the monitor directory of a pod.
+func (m *Manager) MonitorDir(id string) (string, error) {
+	r, err := m.store.Get(id)
+	if err != nil {
+		return "", err
+	}
+	return monitorDir(r), nil
+}
+
+// startMonitor starts a pod's monitor; it runs detached and outlives the
+// daemon, holding the stdio of the pod's containers.
+func (m *Manager) startMonitor(ctx context.Context, r *Record) error {
+	c, err := monitor.Start(ctx, monitor.StartOptions{
+		Self: m.mon.opts.Self, Dir: monitorDir(r),
+		Runc: m.mon.opts.Runc, RuncRoot: m.mon.opts.RuncRoot, SystemdCgroup: m.mon.opts.SystemdCgroup,
+	})
+	if err != nil {
+		return fmt.Errorf("start monitor: %w", err)
+	}
+	m.mon.mu.Lock()
+	m.mon.byID[r.ID] = c
+	m.mon.mu.Unlock()
+	return nil
+}
+
+// Monitor returns a client of the pod's monitor, reconnecting after a
+// daemon restart. A pod that is gone gives ErrNotFound.
+func (m *Manager) Monitor(ctx context.Context, id string) (*monitor.Client, error) {
+	r, err := m.store.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	m.mon.mu.Lock()
+	defer m.mon.mu.Unlock()
+	if c, ok := m.mon.byID[r.ID]; ok {
+		return c, nil
+	}
+	c, err := monitor.Connect(ctx, monitorDir(r))
+	if err != nil {
+		return nil, fmt.Errorf("monitor of pod %s: %w", r.ID, err)
+	}
+	m.mon.byID[r.ID] = c
+	return c, nil
+}
+
+// stopMonitor asks a pod's monitor to exit once its containers are gone,
+// and forgets it.
+func (m *Manager) stopMonitor(ctx context.Context, r *Record) {
+	m.mon.mu.Lock()
+	c, ok := m.mon.byID[r.ID]
+	m.mon.mu.Unlock()
+	if !ok {
+		var err error
+		if c, err = monitor.Connect(ctx, monitorDir(r)); err != nil {
+			return // no monitor answers: nothing to stop
+		}
+	}
+	if err := c.Shutdown(ctx); err != nil {
+		klog.Warningf("sandbox %s: shut down monitor: %v", r.ID, err)
+	}
+	c.Close()
+	m.mon.mu.Lock()
+	delete(m.mon.byID, r.ID)
+	m.mon.mu.Unlock()
+}

@@ -119,7 +119,36 @@ func detectFeatures() oci.KernelFeatures {
 	}
 	// mount_setattr(2) with MOUNT_ATTR_RDONLY recursively: Linux 5.12+.
 	f.RecursiveReadOnly = kernelAtLeast(5, 12)
+	f.Capabilities = boundingCapabilities()
 	return f
+}
+
+// boundingCapabilities lists the capabilities the daemon itself may grant:
+// "ALL" and privileged mean these, as in containerd, since runc cannot give
+// a container one the runtime lacks (here CAP_SYS_RESOURCE may be missing).
+func boundingCapabilities() []string {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return nil
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		hexMask, ok := strings.CutPrefix(line, "CapBnd:")
+		if !ok {
+			continue
+		}
+		mask, err := strconv.ParseUint(strings.TrimSpace(hexMask), 16, 64)
+		if err != nil {
+			return nil
+		}
+		var out []string
+		for i, name := range oci.KnownCapabilities() {
+			if mask&(1<<uint(i)) != 0 {
+				out = append(out, name)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // nofileLimit is oci.DefaultNofile clamped to the daemon's own hard limit,
@@ -131,3 +160,7 @@ func nofileLimit() uint64 {
 	}
 	return min(uint64(oci.DefaultNofile), rl.Max)
 }
+
+// RecursiveReadOnlyMounts reports whether this kernel can make a mount
+// read-only recursively (mount_setattr), as Status advertises.
+func (m *Manager) RecursiveReadOnlyMounts() bool { return m.features.RecursiveReadOnly }

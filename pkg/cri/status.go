@@ -24,6 +24,10 @@ func (s *Service) Status(ctx context.Context, req *runtimeapi.StatusRequest) (*r
 			{Type: runtimeapi.RuntimeReady, Status: true},
 			netCond,
 		}},
+		RuntimeHandlers: s.runtimeHandlers(),
+		// Merge and Strict are both built (pkg/oci); the kubelet only
+		// sends Strict to runtimes that say so.
+		Features: &runtimeapi.RuntimeFeatures{SupplementalGroupsPolicy: true},
 	}
 	if req.GetVerbose() {
 		info, err := json.Marshal(map[string]any{
@@ -40,4 +44,17 @@ func (s *Service) Status(ctx context.Context, req *runtimeapi.StatusRequest) (*r
 		resp.Info = map[string]string{"config": string(info)}
 	}
 	return resp, nil
+}
+
+// runtimeHandlers lists what podshim can run pods with: runc, also named
+// by the empty (default) handler.
+func (s *Service) runtimeHandlers() []*runtimeapi.RuntimeHandler {
+	features := &runtimeapi.RuntimeHandlerFeatures{
+		RecursiveReadOnlyMounts: s.containers.RecursiveReadOnlyMounts(),
+		UserNamespaces:          false, // not built yet: such pods are refused
+	}
+	return []*runtimeapi.RuntimeHandler{
+		{Name: "", Features: features},
+		{Name: "runc", Features: features},
+	}
 }

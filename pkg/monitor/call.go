@@ -13,11 +13,17 @@ import (
 	"syscall"
 )
 
-// call makes one call on the monitor socket at path: dial, send req, read
-// the response line into resp and return the raw payload after it. When
-// ctx ends the connection is closed, which tells the monitor to give up
-// too.
-func call(ctx context.Context, path string, req request, resp *response) ([]byte, error) {
+// session is one call's connection. When ctx ends the connection is
+// closed, which tells the monitor to give up too.
+type session struct {
+	ctx  context.Context
+	conn net.Conn
+	stop func() bool
+	r    *bufio.Reader
+}
+
+// open dials the monitor socket at path and sends req.
+func open(ctx context.Context, path string, req request) (*session, error) {
 	var conn net.Conn
 	err := withSockPath(path, func(p string) error {
 		var d net.Dialer
@@ -31,38 +37,78 @@ func call(ctx context.Context, path string, req request, resp *response) ([]byte
 		}
 		return nil, ctxErr(ctx, err)
 	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-
+	s := &session{ctx: ctx, conn: conn, r: bufio.NewReader(conn)}
+	s.stop = context.AfterFunc(ctx, func() { conn.Close() })
 	line, err := json.Marshal(req)
 	if err != nil {
+		s.close()
 		return nil, fmt.Errorf("encode request: %w", err)
 	}
 	if _, err := conn.Write(append(line, '\n')); err != nil {
+		s.close()
 		return nil, ctxErr(ctx, fmt.Errorf("send request: %w", err))
 	}
-	br := bufio.NewReader(conn)
-	line, err = br.ReadBytes('\n')
+	return s, nil
+}
+
+func (s *session) close() {
+	s.stop()
+	s.conn.Close()
+}
+
+// readErr explains a failed read: the caller's context, or a monitor that
+// closed the connection without answering because it is exiting.
+func (s *session) readErr(err error) error {
+	if errors.Is(err, io.EOF) && s.ctx.Err() == nil {
+		return fmt.Errorf("%w: connection closed", ErrNoMonitor)
+	}
+	return ctxErr(s.ctx, fmt.Errorf("read response: %w", err))
+}
+
+// call makes one call whose answer is a JSON line.
+func call(ctx context.Context, path string, req request, resp *response) error {
+	s, err := open(ctx, path, req)
 	if err != nil {
-		if errors.Is(err, io.EOF) && ctx.Err() == nil {
-			// The monitor closed without answering: it is exiting.
-			return nil, fmt.Errorf("%w: connection closed", ErrNoMonitor)
-		}
-		return nil, ctxErr(ctx, fmt.Errorf("read response: %w", err))
+		return err
+	}
+	defer s.close()
+	line, err := s.r.ReadBytes('\n')
+	if err != nil {
+		return s.readErr(err)
 	}
 	if err := json.Unmarshal(line, resp); err != nil {
-		return nil, fmt.Errorf("decode response: %w", err)
+		return fmt.Errorf("decode response: %w", err)
 	}
-	n := resp.StdoutLen + resp.StderrLen
-	if n <= 0 {
-		return nil, nil
+	return nil
+}
+
+// callExec makes an exec call: output frames up to the response frame.
+func callExec(ctx context.Context, path string, req request, resp *response) (stdout, stderr []byte, err error) {
+	s, err := open(ctx, path, req)
+	if err != nil {
+		return nil, nil, err
 	}
-	payload := make([]byte, n)
-	if _, err := io.ReadFull(br, payload); err != nil {
-		return nil, ctxErr(ctx, fmt.Errorf("read output: %w", err))
+	defer s.close()
+	buf := make([]byte, frameChunk)
+	for {
+		kind, payload, err := readFrame(s.r, buf)
+		if err != nil {
+			return nil, nil, s.readErr(err)
+		}
+		switch kind {
+		case frameStdout:
+			stdout = append(stdout, payload...)
+		case frameStderr:
+			stderr = append(stderr, payload...)
+		case frameResponse:
+			if err := json.Unmarshal(payload, resp); err != nil {
+				return nil, nil, fmt.Errorf("decode response: %w", err)
+			}
+			return stdout, stderr, nil
+		default:
+			return nil, nil, fmt.Errorf("unknown frame %q", kind)
+		}
 	}
-	return payload, nil
 }
 
 // ctxErr prefers the context's own error, so callers can test for

@@ -58,22 +58,16 @@ func (c *Client) Exited() <-chan struct{} { return c.exited }
 
 // do makes one call and turns a reported failure into an error.
 func (c *Client) do(ctx context.Context, req request, resp *response) error {
-	_, err := c.doPayload(ctx, req, resp)
-	return err
-}
-
-func (c *Client) doPayload(ctx context.Context, req request, resp *response) ([]byte, error) {
 	if c.closed.Load() {
-		return nil, errors.New("monitor client is closed")
+		return errors.New("monitor client is closed")
 	}
-	payload, err := call(ctx, c.sock, req, resp)
-	if err != nil {
-		return nil, fmt.Errorf("monitor %s: %w", req.Op, err)
+	if err := call(ctx, c.sock, req, resp); err != nil {
+		return fmt.Errorf("monitor %s: %w", req.Op, err)
 	}
 	if err := resp.err(); err != nil {
-		return nil, fmt.Errorf("monitor %s: %w", req.Op, err)
+		return fmt.Errorf("monitor %s: %w", req.Op, err)
 	}
-	return payload, nil
+	return nil
 }
 
 // CreateRequest describes a container to create from a bundle whose
@@ -147,7 +141,8 @@ type ExecResult struct {
 
 // ExecSync runs process in the container and returns its output, each
 // stream capped at maxOutput bytes (16 MiB if not positive; the rest is
-// read and dropped). After timeout (none if not positive) the process and
+// read and dropped). The monitor streams the output rather than holding
+// it, so its own memory does not grow with it. After timeout (none if not positive) the process and
 // all it forked are killed and the error satisfies
 // errors.Is(err, context.DeadlineExceeded).
 func (c *Client) ExecSync(ctx context.Context, id string, process specs.Process, timeout time.Duration, maxOutput int) (ExecResult, error) {
@@ -155,16 +150,19 @@ func (c *Client) ExecSync(ctx context.Context, id string, process specs.Process,
 	if err != nil {
 		return ExecResult{}, fmt.Errorf("encode process: %w", err)
 	}
-	var resp response
-	payload, err := c.doPayload(ctx, request{Op: opExec, ID: id, Process: raw, Timeout: timeout, MaxOutput: maxOutput}, &resp)
-	if err != nil {
-		return ExecResult{}, err
+	if c.closed.Load() {
+		return ExecResult{}, errors.New("monitor client is closed")
 	}
-	return ExecResult{
-		Stdout:   payload[:resp.StdoutLen:resp.StdoutLen],
-		Stderr:   payload[resp.StdoutLen:],
-		ExitCode: resp.ExitCode,
-	}, nil
+	var resp response
+	req := request{Op: opExec, ID: id, Process: raw, Timeout: timeout, MaxOutput: maxOutput}
+	stdout, stderr, err := callExec(ctx, c.sock, req, &resp)
+	if err == nil {
+		err = resp.err()
+	}
+	if err != nil {
+		return ExecResult{}, fmt.Errorf("monitor exec: %w", err)
+	}
+	return ExecResult{Stdout: stdout, Stderr: stderr, ExitCode: resp.ExitCode}, nil
 }
 
 // ReopenLog closes the container's log file and opens its path anew, for

@@ -19,24 +19,19 @@ const execStopTimeout = 5 * time.Second
 // errExecTimeout is returned to the client as a deadline error.
 var errExecTimeout = errors.New("exec timed out")
 
-type execOutcome struct {
-	stdout, stderr []byte
-	exitCode       int
-}
-
 // execSync runs `runc exec` with the process spec the client sent and
-// collects its output. On timeout, or when the client goes away, the
+// streams its output to out. On timeout, or when the client goes away, the
 // process and everything it forked are killed.
-func (m *monitor) execSync(ctx context.Context, req request) (execOutcome, error) {
+func (m *monitor) execSync(ctx context.Context, req request, out *frameWriter) (exitCode int, err error) {
 	c, err := m.lookup(req.ID)
 	if err != nil {
-		return execOutcome{}, err
+		return 0, err
 	}
 	if st := c.snapshot(); st.Status != StatusRunning {
-		return execOutcome{}, fmt.Errorf("exec in %s: container is %s, not running", req.ID, st.Status)
+		return 0, fmt.Errorf("exec in %s: container is %s, not running", req.ID, st.Status)
 	}
 	if len(req.Process) == 0 {
-		return execOutcome{}, errors.New("exec: no process")
+		return 0, errors.New("exec: no process")
 	}
 	maxOutput := req.MaxOutput
 	if maxOutput <= 0 {
@@ -47,23 +42,23 @@ func (m *monitor) execSync(ctx context.Context, req request) (execOutcome, error
 	defer os.Remove(procPath)
 	defer os.Remove(pidPath)
 	if err := os.WriteFile(procPath, req.Process, 0o600); err != nil {
-		return execOutcome{}, fmt.Errorf("exec: write process: %w", err)
+		return 0, fmt.Errorf("exec: write process: %w", err)
 	}
 
 	outR, outW, err := os.Pipe()
 	if err != nil {
-		return execOutcome{}, fmt.Errorf("exec: stdout pipe: %w", err)
+		return 0, fmt.Errorf("exec: stdout pipe: %w", err)
 	}
 	defer outR.Close()
 	errR, errW, err := os.Pipe()
 	if err != nil {
 		outW.Close()
-		return execOutcome{}, fmt.Errorf("exec: stderr pipe: %w", err)
+		return 0, fmt.Errorf("exec: stderr pipe: %w", err)
 	}
 	defer errR.Close()
-	stdout, stderr := newCapture(maxOutput), newCapture(maxOutput)
-	go stdout.drain(outR)
-	go stderr.drain(errR)
+	outDone, errDone := make(chan struct{}), make(chan struct{})
+	go forward(outR, frameStdout, maxOutput, out, outDone)
+	go forward(errR, frameStderr, maxOutput, out, errDone)
 
 	call := m.runc.command(c.dir, "exec", "--process", procPath, "--pid-file", pidPath, req.ID)
 	defer os.Remove(call.logPath)
@@ -72,7 +67,7 @@ func (m *monitor) execSync(ctx context.Context, req request) (execOutcome, error
 	outW.Close()
 	errW.Close()
 	if err != nil {
-		return execOutcome{}, fmt.Errorf("exec: start runc: %w", err)
+		return 0, fmt.Errorf("exec: start runc: %w", err)
 	}
 	defer call.cmd.Process.Release()
 
@@ -96,25 +91,25 @@ func (m *monitor) execSync(ctx context.Context, req request) (execOutcome, error
 	}
 
 	// Output a forked process still holds is not waited for long.
-	for _, cp := range []*capture{stdout, stderr} {
+	for _, done := range []chan struct{}{outDone, errDone} {
 		select {
-		case <-cp.done:
+		case <-done:
 		case <-time.After(ioDrainTimeout):
 			outR.Close()
 			errR.Close()
-			<-cp.done
+			<-done
 		}
 	}
 	if stopErr != nil {
-		return execOutcome{}, stopErr
+		return 0, stopErr
 	}
 	// runc exits with its process's status; only a logged error means
 	// runc itself failed (no such command, container gone).
 	var re *runcError
 	if err := call.result(e); errors.As(err, &re) && re.msg != "" {
-		return execOutcome{}, fmt.Errorf("runc exec in %s: %w", req.ID, err)
+		return 0, fmt.Errorf("runc exec in %s: %w", req.ID, err)
 	}
-	return execOutcome{stdout: stdout.buf, stderr: stderr.buf, exitCode: e.code()}, nil
+	return e.code(), nil
 }
 
 // stopExec kills the exec'd process tree, or runc itself if it had not

@@ -150,6 +150,5 @@ func pingSocket(path string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	var resp response
-	_, err := call(ctx, path, request{Op: opPing}, &resp)
-	return err
+	return call(ctx, path, request{Op: opPing}, &resp)
 }

@@ -8,11 +8,11 @@ import (
 )
 
 // The wire protocol: the client dials monitor.sock, writes one request as a
-// JSON line, and reads one response as a JSON line, followed by
-// response.StdoutLen then response.StderrLen raw bytes for an exec. Raw
-// payloads spare the monitor a base64 copy of up to 2×maxOutput bytes.
-// Fields are only ever added, so a daemon and a monitor of different
-// versions (a daemon upgrade leaves old monitors running) still agree.
+// JSON line, and reads one response as a JSON line; an exec is answered
+// with frames instead (see frames.go). Closing the connection cancels the
+// call. Fields are only ever added, so a daemon and a monitor of
+// different versions (a daemon upgrade leaves old monitors running) still
+// agree.
 
 // Operation names.
 const (
@@ -55,12 +55,10 @@ const (
 )
 
 type response struct {
-	Error     string    `json:"error,omitempty"`
-	Kind      string    `json:"kind,omitempty"`
-	Pid       int       `json:"pid,omitempty"`
-	Time      time.Time `json:"time,omitzero"`
-	State     *State    `json:"state,omitempty"`
-	ExitCode  int       `json:"exitCode,omitempty"`
-	StdoutLen int       `json:"stdoutLen,omitempty"`
-	StderrLen int       `json:"stderrLen,omitempty"`
+	Error    string    `json:"error,omitempty"`
+	Kind     string    `json:"kind,omitempty"`
+	Pid      int       `json:"pid,omitempty"`
+	Time     time.Time `json:"time,omitzero"`
+	State    *State    `json:"state,omitempty"`
+	ExitCode int       `json:"exitCode,omitempty"`
 }

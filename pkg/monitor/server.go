@@ -66,7 +66,7 @@ func (s *server) handle(conn *net.UnixConn) {
 	}
 	var req request
 	if err := json.Unmarshal(line, &req); err != nil {
-		writeResponse(conn, response{Error: "bad request: " + err.Error()}, nil, nil)
+		writeResponse(conn, response{Error: "bad request: " + err.Error()})
 		return
 	}
 	// The client sends nothing after its request: any read returning
@@ -78,11 +78,30 @@ func (s *server) handle(conn *net.UnixConn) {
 		conn.Read(b[:])
 		cancel()
 	}()
-	resp, stdout, stderr := s.dispatch(ctx, req)
-	writeResponse(conn, resp, stdout, stderr)
+	if req.Op == opExec {
+		s.exec(ctx, conn, req)
+		return
+	}
+	writeResponse(conn, s.dispatch(ctx, req))
 }
 
-func (s *server) dispatch(ctx context.Context, req request) (resp response, stdout, stderr []byte) {
+// exec streams the exec's output in frames, then the response in a last
+// frame.
+func (s *server) exec(ctx context.Context, conn *net.UnixConn, req request) {
+	out := &frameWriter{w: conn}
+	code, err := s.m.execSync(ctx, req, out)
+	resp := response{ExitCode: code}
+	if err != nil {
+		resp = errorResponse(err)
+	}
+	line, err := json.Marshal(resp)
+	if err != nil {
+		line, _ = json.Marshal(response{Error: "encode response: " + err.Error()})
+	}
+	out.frame(frameResponse, line)
+}
+
+func (s *server) dispatch(ctx context.Context, req request) (resp response) {
 	m := s.m
 	var err error
 	switch req.Op {
@@ -106,11 +125,6 @@ func (s *server) dispatch(ctx context.Context, req request) (resp response, stdo
 		err = m.delete(req.ID)
 	case opReopen:
 		err = m.reopenLog(req.ID)
-	case opExec:
-		var out execOutcome
-		out, err = m.execSync(ctx, req)
-		resp.ExitCode, stdout, stderr = out.exitCode, out.stdout, out.stderr
-		resp.StdoutLen, resp.StderrLen = len(stdout), len(stderr)
 	case opShutdown:
 		m.requestShutdown()
 		select {
@@ -122,9 +136,9 @@ func (s *server) dispatch(ctx context.Context, req request) (resp response, stdo
 		err = fmt.Errorf("unknown operation %q", req.Op)
 	}
 	if err != nil {
-		return errorResponse(err), nil, nil
+		return errorResponse(err)
 	}
-	return resp, stdout, stderr
+	return resp
 }
 
 func errorResponse(err error) response {
@@ -140,13 +154,11 @@ func errorResponse(err error) response {
 	return resp
 }
 
-// writeResponse writes the JSON line, then the raw exec output.
-func writeResponse(conn *net.UnixConn, resp response, stdout, stderr []byte) {
+// writeResponse writes the response as one JSON line.
+func writeResponse(conn *net.UnixConn, resp response) {
 	line, err := json.Marshal(resp)
 	if err != nil {
 		line, _ = json.Marshal(response{Error: "encode response: " + err.Error()})
-		stdout, stderr = nil, nil
 	}
-	bufs := net.Buffers{append(line, '\n'), stdout, stderr}
-	bufs.WriteTo(conn)
+	conn.Write(append(line, '\n'))
 }

@@ -3,9 +3,11 @@
 package images
 
 import (
+	"archive/tar"
 	"fmt"
 	"path"
 	"runtime"
+	"sort"
 	"sync"
 )
 
@@ -51,9 +53,10 @@ func newBuilder() (*builder, error) {
 }
 
 // baseRootfs lays out a small busybox distribution: the binary, its shared
-// libraries at the paths the loader expects, one relative symlink per
-// applet (relative so the tree also works mounted elsewhere, as image
-// volumes are), pgrep and ipcs from procutils, account databases and the
+// libraries at the paths the loader expects, one hard link per applet (as
+// the official busybox image has them: masking one applet's path, as the
+// MaskedPaths spec masks /bin/ls, must not mask busybox itself, which a
+// symlink would), pgrep and ipcs from procutils, account databases and the
 // usual directories.
 func baseRootfs(hb *hostBusybox, procutils []byte) []TarEntry {
 	t := tree{}
@@ -61,12 +64,18 @@ func baseRootfs(hb *hostBusybox, procutils []byte) []TarEntry {
 		t.add(dirEntry(d, 0o755))
 	}
 	t.add(dirEntry("root", 0o700), dirEntry("tmp", 0o1777))
-	t.add(hb.binary)
 	t.add(hb.libs...)
+	// A tar hard link must follow the file it names: the path that sorts
+	// first carries the binary, every other applet links to it.
+	paths := append([]string{hb.binary.Name}, hb.applets...)
+	sort.Strings(paths)
+	first := hb.binary
+	first.Name = paths[0]
+	t.add(first)
 	listed := map[string]bool{}
-	for _, p := range hb.applets {
+	for _, p := range paths[1:] {
 		listed[path.Base(p)] = true
-		t.add(symlink(p, relativeTo(p, "bin/busybox")))
+		t.add(TarEntry{Name: p, Type: tar.TypeLink, Linkname: paths[0]})
 	}
 	t.add(regFile("usr/bin/procutils", 0o755, procutils))
 	for _, cmd := range []string{"pgrep", "ipcs"} {
@@ -83,20 +92,4 @@ func baseRootfs(hb *hostBusybox, procutils []byte) []TarEntry {
 		regFile("etc/resolv.conf", 0o644, nil),
 	)
 	return t.sorted()
-}
-
-// relativeTo returns the symlink target that makes link (a path relative
-// to the root) point at target (also relative to the root).
-func relativeTo(link, target string) string {
-	if path.Dir(link) == path.Dir(target) {
-		return path.Base(target)
-	}
-	up := ""
-	for dir := path.Dir(link); dir != "."; dir = path.Dir(dir) {
-		up += "../"
-	}
-	if up == "" {
-		return target
-	}
-	return up + target
 }

@@ -58,12 +58,16 @@ func extract(t *testing.T, img v1.Image, dir string) {
 			}
 		}
 	}
+	links := map[string]string{}
 	for name, f := range files {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		switch f.hdr.Typeflag {
+		case tar.TypeLink:
+			links[p] = filepath.Join(dir, f.hdr.Linkname) // once every file exists
+			continue
 		case tar.TypeReg:
 			if err := os.WriteFile(p, f.data, 0o600); err != nil {
 				t.Fatal(err)
@@ -82,6 +86,11 @@ func extract(t *testing.T, img v1.Image, dir string) {
 		}
 		// Chmod after chown: chown clears the setuid bit.
 		if err := os.Chmod(p, f.hdr.FileInfo().Mode()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for p, target := range links {
+		if err := os.Link(target, p); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -158,3 +158,18 @@ func (s *Store) ContainersUsage() (Usage, error) {
 	}
 	return u, nil
 }
+
+// RootfsIDs lists the containers that have a rootfs, for start-up recovery.
+func (s *Store) RootfsIDs() ([]string, error) {
+	var ids []string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return forEachRootfs(tx, func(id string, _ rootfsRecord) error {
+			ids = append(ids, id)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list rootfs: %w", err)
+	}
+	return ids, nil
+}

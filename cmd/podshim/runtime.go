@@ -106,6 +106,7 @@ func openRuntime(cfg config.Config, images *storage.Store) (cri.Deps, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), recoveryTimeout)
 	defer cancel()
+	containers.Recover(ctx)
 	sandboxes.Recover(ctx, containers.IDs())
 	return cri.Deps{Sandboxes: sandboxes, Containers: containers, Network: net}, nil
 }

@@ -15,9 +15,10 @@ import (
 )
 
 // MaxExecOutput caps what ExecSync keeps of each stream, so a command that
-// floods its output cannot exhaust the monitor's or the daemon's memory
-// (gRPC's default message limit is 16 MiB too).
-const MaxExecOutput = 8 << 20
+// floods its output cannot exhaust the monitor's or the daemon's memory.
+// Both streams together stay under the 16 MiB the kubelet and crictl
+// accept in one message.
+const MaxExecOutput = 7 << 20
 
 // ErrNotRunning marks a request that needs a running container.
 var ErrNotRunning = errors.New("container is not running")

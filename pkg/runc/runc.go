@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	gorunc "github.com/containerd/go-runc"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // ErrNotFound means runc has no container of that id.
@@ -156,4 +157,15 @@ func (r *Runtime) List(ctx context.Context) ([]string, error) {
 		ids = append(ids, c.ID)
 	}
 	return ids, nil
+}
+
+// Update changes a running container's cgroup resources.
+func (r *Runtime) Update(ctx context.Context, id string, resources *specs.LinuxResources) error {
+	if err := r.client("").Update(ctx, id, resources); err != nil {
+		if isGone(err) {
+			return fmt.Errorf("runc update %s: %w", id, ErrNotFound)
+		}
+		return fmt.Errorf("runc update %s: %w", id, err)
+	}
+	return nil
 }

@@ -141,7 +141,9 @@ func (d *daemon) start() {
 // connect waits for the socket to answer Version, as a kubelet would.
 func (d *daemon) connect() {
 	d.t.Helper()
-	conn, err := grpc.NewClient("unix://"+d.sock, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	// 16 MiB messages, as the kubelet and crictl accept.
+	conn, err := grpc.NewClient("unix://"+d.sock, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(16<<20)))
 	if err != nil {
 		d.t.Fatal(err)
 	}

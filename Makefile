@@ -41,11 +41,14 @@ deps:
 	  apt-get update -qq && apt-get install -y -qq $$missing; \
 	fi
 
-## build: the daemon at bin/podshim and the pods' infra process at bin/pause
-build: $(BIN)/podshim $(BIN)/pause
+## build: the daemon at bin/podshim, its lean per-pod monitor and the pods' infra process
+build: $(BIN)/podshim $(BIN)/podshim-monitor $(BIN)/pause
 
 $(BIN)/podshim: $(GO_SOURCES)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $@ ./cmd/podshim
+
+$(BIN)/podshim-monitor: $(GO_SOURCES)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o $@ ./cmd/podshim-monitor
 
 # pause is C built against musl, statically: a few KiB, no libraries, no image.
 $(BIN)/pause: sandbox/pause/pause.c | deps

@@ -79,9 +79,16 @@ func openRuntime(cfg config.Config, images *storage.Store) (cri.Deps, error) {
 	if err != nil {
 		return cri.Deps{}, err
 	}
+	// The lean monitor binary beside podshim when installed, else podshim
+	// itself (`podshim monitor`): same code, a quarter of the memory.
 	self, err := os.Executable()
 	if err != nil {
 		return cri.Deps{}, fmt.Errorf("find podshim binary: %w", err)
+	}
+	if lean := besideMe("podshim-monitor"); lean != "" {
+		if _, err := os.Stat(lean); err == nil {
+			self = lean
+		}
 	}
 	sandboxes, err := sandbox.New(sandbox.Options{
 		RecordDir:    filepath.Join(cfg.Root, "sandboxes"),

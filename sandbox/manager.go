@@ -11,13 +11,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
 
 	"github.com/podshim/podshim/network"
 	"github.com/podshim/podshim/pkg/monitor"
+	"github.com/podshim/podshim/pkg/records"
 	"github.com/podshim/podshim/pkg/runc"
 )
 
@@ -56,7 +56,7 @@ type Manager struct {
 	net         Network
 	pauseRootfs string
 	oomScoreAdj int
-	locks       sync.Map // id -> *sync.Mutex: one operation per pod at a time
+	locks       records.Locks
 	mon         monitors
 }
 
@@ -85,12 +85,7 @@ func New(opts Options, rt *runc.Runtime, net Network) (*Manager, error) {
 	return m, nil
 }
 
-// lock serialises operations on one sandbox.
-func (m *Manager) lock(id string) func() {
-	mu, _ := m.locks.LoadOrStore(id, &sync.Mutex{})
-	mu.(*sync.Mutex).Lock()
-	return mu.(*sync.Mutex).Unlock
-}
+func (m *Manager) lock(id string) func() { return m.locks.Lock(id) }
 
 // preparePauseRootfs builds, once per daemon start, the read-only rootfs all
 // pause processes share: the pause binary and the mount points runc needs.

@@ -39,7 +39,7 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 	if err := m.store.Delete(r.ID); err != nil {
 		return err
 	}
-	m.locks.Delete(r.ID)
+	m.locks.Forget(r.ID)
 	klog.V(1).Infof("sandbox %s removed", r.ID)
 	return nil
 }

@@ -4,8 +4,6 @@ package sandbox
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/podshim/podshim/network"
 	"github.com/podshim/podshim/pkg/oci"
+	"github.com/podshim/podshim/pkg/records"
 )
 
 // ErrInvalid marks a sandbox config that can never run as given.
@@ -26,12 +25,6 @@ var ErrInvalid = errors.New("invalid pod sandbox config")
 
 // ErrUnsupported marks a valid request for something podshim cannot do yet.
 var ErrUnsupported = errors.New("not supported by podshim yet")
-
-func newID() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
 
 // validate refuses what can never work, before anything is created.
 func validate(cfg *runtimeapi.PodSandboxConfig, handler string) error {
@@ -69,7 +62,7 @@ func (m *Manager) Run(ctx context.Context, cfg *runtimeapi.PodSandboxConfig, han
 	if err := validate(cfg, handler); err != nil {
 		return nil, err
 	}
-	r := &Record{ID: newID(), Config: cfg, RuntimeHandler: handler, CreatedAt: time.Now().UnixNano()}
+	r := &Record{ID: records.NewID(), Config: cfg, RuntimeHandler: handler, CreatedAt: time.Now().UnixNano()}
 	name := nameOf(cfg.GetMetadata())
 	if err := m.store.Reserve(name, r.ID); err != nil {
 		return nil, err

@@ -4,8 +4,6 @@ package container
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,12 +30,6 @@ var ErrInvalid = errors.New("invalid container config")
 // ErrPodNotReady marks a request for a pod that is not running.
 var ErrPodNotReady = errors.New("pod sandbox is not ready")
 
-func newID() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 // Create makes a container in the created state: rootfs mounted, spec
 // written, init process waiting under runc. On failure nothing is left.
 func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.ContainerConfig, podCfg *runtimeapi.PodSandboxConfig) (_ *Record, err error) {
@@ -58,7 +50,7 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 		podCfg = pod.Config
 	}
 	r := &Record{
-		ID: newID(), SandboxID: pod.ID, Config: cfg, ImageRef: cfg.GetImage().GetImage(),
+		ID: records.NewID(), SandboxID: pod.ID, Config: cfg, ImageRef: cfg.GetImage().GetImage(),
 		CreatedAt: time.Now().UnixNano(),
 		name:      containerName(cfg.GetMetadata(), pod.Config.GetMetadata()),
 	}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -43,7 +42,7 @@ type Manager struct {
 	features  oci.KernelFeatures
 	oomMin    int
 	nofile    uint64
-	locks     sync.Map // id -> *sync.Mutex
+	locks     records.Locks
 }
 
 // New opens the container records.
@@ -58,11 +57,7 @@ func New(opts Options, images *storage.Store, sandboxes *sandbox.Manager, rt *ru
 	}, nil
 }
 
-func (m *Manager) lock(id string) func() {
-	mu, _ := m.locks.LoadOrStore(id, &sync.Mutex{})
-	mu.(*sync.Mutex).Lock()
-	return mu.(*sync.Mutex).Unlock
-}
+func (m *Manager) lock(id string) func() { return m.locks.Lock(id) }
 
 // IDs returns the IDs of every known container.
 func (m *Manager) IDs() map[string]bool {

@@ -26,9 +26,14 @@ type cgroupUsage struct {
 // readCgroupUsage reads a cgroupfs-driver cgroup path ("/a/b"), on the
 // unified (v2) hierarchy when the node has one, else on v1's controllers.
 func readCgroupUsage(path string, v2 bool) (cgroupUsage, error) {
+	return readCgroupUsageAt(cgroupRoot, path, v2)
+}
+
+// readCgroupUsageAt reads below root, which tests point at a fake tree.
+func readCgroupUsageAt(root, path string, v2 bool) (cgroupUsage, error) {
 	var u cgroupUsage
 	if v2 {
-		dir := filepath.Join(cgroupRoot, path)
+		dir := filepath.Join(root, path)
 		cpu, err := readKeyed(filepath.Join(dir, "cpu.stat"))
 		if err != nil {
 			return u, err
@@ -48,10 +53,10 @@ func readCgroupUsage(path string, v2 bool) (cgroupUsage, error) {
 		return u, nil
 	}
 	var err error
-	if u.CPUNanos, err = readUint(filepath.Join(cgroupRoot, "cpuacct", path, "cpuacct.usage")); err != nil {
+	if u.CPUNanos, err = readUint(filepath.Join(root, "cpuacct", path, "cpuacct.usage")); err != nil {
 		return u, err
 	}
-	memDir := filepath.Join(cgroupRoot, "memory", path)
+	memDir := filepath.Join(root, "memory", path)
 	if u.MemoryUsage, err = readUint(filepath.Join(memDir, "memory.usage_in_bytes")); err != nil {
 		return u, err
 	}

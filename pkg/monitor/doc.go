@@ -13,10 +13,11 @@
 // even when no client was connected.
 //
 // The daemon talks to it over Dir/monitor.sock with a tiny protocol: one
-// connection per call, one JSON request line, one JSON response line
-// optionally followed by raw payload bytes (exec output). Closing the
-// connection cancels the call (a Wait stops waiting, an ExecSync kills
-// its process). No gRPC, no protobuf: the monitor stays a few MiB.
+// connection per call, one JSON request line, one JSON response line; an
+// exec's output is streamed back in length-prefixed frames ending with the
+// response, so the monitor never holds it. Closing the connection cancels
+// the call (a Wait stops waiting, an ExecSync kills its process). No gRPC,
+// no protobuf: the monitor stays a few MiB.
 //
 // On disk, under the monitor's directory:
 //
@@ -25,7 +26,9 @@
 //	<id>/state.json     pid, bundle, log path, created and started times
 //	<id>/exit.json      exit code, finish time and reason, written before
 //	                    any waiter learns of the exit (see ReadExit)
-//	<id>/init.pid, <id>/runc-*.log, <id>/exec-*  working files of runc calls
+//	<id>/init.pid       the init's pid, as runc wrote it
+//	<id>/runc-N.log, <id>/exec-N.{json,pid}  working files of one runc
+//	                    call, removed when it returns
 //
 // A monitor cannot re-adopt the pipes of a previous one, so it is never
 // restarted: if it is gone, ReadExit tells what it recorded.

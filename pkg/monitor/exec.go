@@ -16,6 +16,10 @@ import (
 // process was killed, before runc itself is killed.
 const execStopTimeout = 5 * time.Second
 
+// execFlushTimeout bounds the time to send what is left of an exec's
+// output, and its response, once the process is gone.
+const execFlushTimeout = 10 * time.Second
+
 // errExecTimeout is returned to the client as a deadline error.
 var errExecTimeout = errors.New("exec timed out")
 
@@ -89,6 +93,7 @@ func (m *monitor) execSync(ctx context.Context, req request, out *frameWriter) (
 	if stopErr != nil {
 		stopExec(call, pidPath, exits)
 	}
+	out.expire(execFlushTimeout)
 
 	// Output a forked process still holds is not waited for long.
 	for _, done := range []chan struct{}{outDone, errDone} {

@@ -51,11 +51,12 @@ func TestExecSyncTimeout(t *testing.T) {
 	e := newEnv(t)
 	e.run("slow", "sleep 1000")
 	// sh forks: the whole tree must go, not only the first process.
-	_, err := e.client.ExecSync(e.ctx(), "slow", execProcess("sh", "-c", "sleep 61; true"), time.Second, 0)
+	secs := unique(61)
+	_, err := e.client.ExecSync(e.ctx(), "slow", execProcess("sh", "-c", "sleep "+secs+"; true"), time.Second, 0)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want DeadlineExceeded", err)
 	}
-	if pids := processesWithArgs("sleep", "61"); len(pids) > 0 {
+	if pids := processesWithArgs("sleep", secs); len(pids) > 0 {
 		t.Errorf("exec left processes behind: %v", pids)
 	}
 	// The container is unharmed.
@@ -69,9 +70,10 @@ func TestExecSyncClientGone(t *testing.T) {
 	e.run("gone", "sleep 1000")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	_, err := e.client.ExecSync(ctx, "gone", execProcess("sh", "-c", "sleep 62; true"), 0, 0)
+	secs := unique(62)
+	_, err := e.client.ExecSync(ctx, "gone", execProcess("sh", "-c", "sleep "+secs+"; true"), 0, 0)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want DeadlineExceeded", err)
 	}
-	eventually(t, "the exec to be killed", func() bool { return len(processesWithArgs("sleep", "62")) == 0 })
+	eventually(t, "the exec to be killed", func() bool { return len(processesWithArgs("sleep", secs)) == 0 })
 }

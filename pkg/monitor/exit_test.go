@@ -51,14 +51,16 @@ func TestOOMKilled(t *testing.T) {
 
 func TestKillThenWait(t *testing.T) {
 	e := newEnv(t)
-	// An init process only gets the signals it handles.
-	e.run("term", "trap 'exit 7' TERM; sleep 1000 & wait")
+	// An init process only gets the signals it handles. The shell runs
+	// its trap between two short sleeps, so no signal can be missed.
+	usecs := unique(10)
+	e.run("term", "trap 'exit 7' TERM; while true; do usleep "+usecs+"; done")
 	st, err := e.client.State(e.ctx(), "term")
 	if err != nil || st.Status != StatusRunning || st.Pid <= 0 {
 		t.Fatalf("state: %+v %v", st, err)
 	}
-	// The trap must be set before the signal comes: wait for the sleep.
-	eventually(t, "sleep to start", func() bool { return len(processesWithArgs("sleep", "1000")) > 0 })
+	// The trap must be set before the signal comes: wait for a sleep.
+	eventually(t, "the loop to run", func() bool { return len(processesWithArgs("usleep", usecs)) > 0 })
 	if err := e.client.Kill(e.ctx(), "term", syscall.SIGTERM, false); err != nil {
 		t.Fatal(err)
 	}

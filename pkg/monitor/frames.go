@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 )
 
 // An exec's output is not collected in the monitor: it is streamed to the
@@ -71,6 +72,14 @@ func forward(r *os.File, kind byte, max int, out *frameWriter, done chan<- struc
 		if err != nil {
 			return
 		}
+	}
+}
+
+// expire bounds the time left for writing frames. Once the process is
+// gone, a client that stopped reading must not hold the exec open.
+func (f *frameWriter) expire(after time.Duration) {
+	if d, ok := f.w.(interface{ SetWriteDeadline(time.Time) error }); ok {
+		d.SetWriteDeadline(time.Now().Add(after))
 	}
 }
 

@@ -132,7 +132,7 @@ func testSpec(id string, args []string, opts ...specOption) *specs.Spec {
 			{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev", "mode=1777"}},
 		},
 		Linux: &specs.Linux{
-			CgroupsPath: "/" + cgroupParent + "/" + id,
+			CgroupsPath: "/" + cgroupParent + "/" + runTag + "-" + id,
 			Namespaces: []specs.LinuxNamespace{
 				{Type: specs.PIDNamespace}, {Type: specs.IPCNamespace},
 				{Type: specs.UTSNamespace}, {Type: specs.MountNamespace},
@@ -229,6 +229,12 @@ func containerProcesses() []int {
 		}
 	}
 	return pids
+}
+
+// unique returns n made unique to this test binary, for the arguments of
+// processes a test looks for.
+func unique(n int) string {
+	return strconv.Itoa(n*1000 + os.Getpid()%1000)
 }
 
 // processesWithArgs lists processes whose command line is exactly args.

@@ -17,7 +17,9 @@ import (
 // exit to be recorded before it lets runc delete --force finish the job.
 const deleteKillTimeout = 10 * time.Second
 
-// start runs `runc start` and records the start time.
+// start runs `runc start` and records the start time: the time runc was
+// asked, so that a container that exits at once never finished before it
+// started.
 func (m *monitor) start(id string) (time.Time, error) {
 	c, err := m.lookup(id)
 	if err != nil {
@@ -26,21 +28,21 @@ func (m *monitor) start(id string) (time.Time, error) {
 	if st := c.snapshot(); st.Status != StatusCreated {
 		return time.Time{}, fmt.Errorf("start %s: container is %s, not created", id, st.Status)
 	}
+	startedAt := time.Now()
 	if err := m.runc.run(m.runc.command(c.dir, "start", id)); err != nil {
 		return time.Time{}, fmt.Errorf("runc start %s: %w", id, err)
 	}
-	now := time.Now()
 	c.mu.Lock()
-	c.state.StartedAt = now
+	c.state.StartedAt = startedAt
 	if c.state.Status == StatusCreated { // it may have exited already
 		c.state.Status = StatusRunning
 	}
 	rec := c.recordLocked()
 	c.mu.Unlock()
 	if err := writeJSONAtomic(filepath.Join(c.dir, stateFile), rec); err != nil {
-		return now, fmt.Errorf("start %s: %w", id, err)
+		return startedAt, fmt.Errorf("start %s: %w", id, err)
 	}
-	return now, nil
+	return startedAt, nil
 }
 
 // kill signals the container; a container that already exited is not an

@@ -202,19 +202,33 @@ func TestShutdown(t *testing.T) {
 }
 
 // The monitor's resident memory with one running container, for the
-// per-pod budget, after it logged 20 MB and ran an exec that produced 20
-// MB. The test binary links far more than the monitor needs, so this is an
-// upper bound; PODSHIM_MONITOR_BINARY measures another binary.
+// per-pod budget: while the container logs a line every 20 ms, then after
+// it logged 20 MB and an exec printed 20 MB. The test binary links far
+// more than the monitor needs, so this is an upper bound;
+// PODSHIM_MONITOR_BINARY measures another binary.
 func TestMonitorRSS(t *testing.T) {
 	e := newEnv(t)
-	logPath := e.run("rss", "yes 'a log line' | head -c 20000000; exec sleep 1000")
-	eventually(t, "20 MB of output", func() bool { return fileSize(logPath) > 20000000 })
+	logPath := e.run("rss", "until [ -e /tmp/flood ]; do echo tick; usleep 20000; done; "+
+		"yes 'a log line' | head -c 20000000; exec sleep 1000")
+	eventually(t, "output", func() bool { return fileSize(logPath) > 0 })
+	time.Sleep(500 * time.Millisecond)
+	t.Logf("monitor %d, one container: %s", e.client.Pid(), memory(t, e.client.Pid()))
+
+	if _, err := e.client.ExecSync(e.ctx(), "rss", execProcess("touch", "/tmp/flood"), time.Minute, 0); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "20 MB of log", func() bool { return fileSize(logPath) > 20000000 })
 	_, err := e.client.ExecSync(e.ctx(), "rss", execProcess("sh", "-c", "yes | head -c 10000000; yes | head -c 10000000 >&2"), time.Minute, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
-	status, err := os.ReadFile("/proc/" + strconv.Itoa(e.client.Pid()) + "/status")
+	time.Sleep(500 * time.Millisecond)
+	t.Logf("monitor %d, after 20 MB of log and of exec output: %s", e.client.Pid(), memory(t, e.client.Pid()))
+}
+
+// memory reports a process's resident memory from /proc/<pid>/status.
+func memory(t *testing.T, pid int) string {
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,5 +240,5 @@ func TestMonitorRSS(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("monitor %d: %s", e.client.Pid(), strings.Join(report, ", "))
+	return strings.Join(report, ", ")
 }

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"time"
 )
@@ -60,6 +61,11 @@ func Main(args []string) int {
 func run(cfg config, ready *os.File) error {
 	if cfg.dir == "" {
 		return errors.New("--dir is required")
+	}
+	// The monitor waits on pipes and sockets; one P is plenty, and each
+	// idle P and thread costs resident memory in every pod.
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
 	}
 	dir, err := filepath.Abs(cfg.dir)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -23,6 +24,10 @@ const childEnv = "PODSHIM_MONITOR_TEST_CHILD"
 
 // cgroupParent holds every test container's cgroup.
 const cgroupParent = "podshim-test"
+
+// runTag tells this test binary's cgroups and processes from those of
+// another one running at the same time (go test ./... builds several).
+var runTag = strconv.Itoa(os.Getpid())
 
 // The environment of the integration tests, set up once per test binary.
 var (
@@ -158,7 +163,7 @@ func leftovers() error {
 	for _, d := range cgroupDirs() {
 		entries, _ := os.ReadDir(d)
 		for _, e := range entries {
-			if e.IsDir() {
+			if e.IsDir() && strings.HasPrefix(e.Name(), runTag+"-") {
 				found = append(found, "cgroup "+filepath.Join(d, e.Name()))
 			}
 		}
@@ -172,6 +177,8 @@ func leftovers() error {
 	return nil
 }
 
+// removeCgroupParents removes the parents unless another test binary
+// still uses them.
 func removeCgroupParents() {
 	for _, d := range cgroupDirs() {
 		os.Remove(d)

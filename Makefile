@@ -88,7 +88,7 @@ test: deps build tools unit e2e conformance
 unit: tools
 	$(GO) test -count=1 ./cmd/... ./pkg/... ./storage/... ./network/... ./sandbox/... ./test/images/... ./test/registry/...
 
-e2e: build
+e2e: build tools $(BIN)/crictl
 	PODSHIM_BIN=$(BIN)/podshim $(GO) test -count=1 -timeout 20m ./test/e2e/...
 
 ## conformance: critest against a podshim on temporary dirs, images from a loopback registry

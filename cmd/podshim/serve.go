@@ -18,6 +18,7 @@ import (
 
 	"github.com/podshim/podshim/pkg/config"
 	"github.com/podshim/podshim/pkg/cri"
+	"github.com/podshim/podshim/pkg/streaming"
 	"github.com/podshim/podshim/storage"
 )
 
@@ -87,6 +88,12 @@ func serve(cfg config.Config) error {
 		return err
 	}
 	deps.Images = images
+	streams, err := streaming.Start(cfg.StreamServerAddress, cri.StreamBackend{Containers: deps.Containers, Sandboxes: deps.Sandboxes})
+	if err != nil {
+		return err
+	}
+	defer streams.Close()
+	deps.Streams = streams
 
 	ln, err := listenUnix(cfg.Listen)
 	if err != nil {

@@ -41,6 +41,10 @@ type Config struct {
 	// the ones built beside the podshim binary, else runc from $PATH.
 	RuncPath  string `toml:"runc_path"`
 	PausePath string `toml:"pause_path"`
+	// StreamServerAddress is where exec, attach and port-forward streams
+	// are served; port 0 picks a free one. Loopback by default: the kubelet
+	// on this node proxies them.
+	StreamServerAddress string `toml:"stream_server_address"`
 
 	Image    Image    `toml:"image"`
 	Registry Registry `toml:"registry"`
@@ -106,10 +110,11 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d)
 // Default returns the built-in configuration.
 func Default() Config {
 	return Config{
-		Root:         DefaultRoot,
-		State:        DefaultState,
-		Listen:       DefaultListen,
-		CgroupDriver: "cgroupfs",
+		Root:                DefaultRoot,
+		State:               DefaultState,
+		Listen:              DefaultListen,
+		CgroupDriver:        "cgroupfs",
+		StreamServerAddress: "127.0.0.1:0",
 		Image: Image{
 			ProgressTimeout:        Duration(time.Minute),
 			MaxConcurrentDownloads: 3,

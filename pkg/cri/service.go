@@ -42,6 +42,15 @@ type Deps struct {
 	Sandboxes  *sandbox.Manager
 	Containers *container.Manager
 	Network    podNetwork
+	// Streams hands out exec, attach and port-forward URLs.
+	Streams streamURLs
+}
+
+// streamURLs is the stream server's side the RPCs use.
+type streamURLs interface {
+	GetExec(*runtimeapi.ExecRequest) (*runtimeapi.ExecResponse, error)
+	GetAttach(*runtimeapi.AttachRequest) (*runtimeapi.AttachResponse, error)
+	GetPortForward(*runtimeapi.PortForwardRequest) (*runtimeapi.PortForwardResponse, error)
 }
 
 // Service implements RuntimeService and ImageService.
@@ -54,13 +63,14 @@ type Service struct {
 	sandboxes  *sandbox.Manager
 	containers *container.Manager
 	network    podNetwork
+	streams    streamURLs
 	version    string
 	started    time.Time
 }
 
 // New returns a Service backed by deps.
 func New(cfg config.Config, deps Deps, version string) *Service {
-	return &Service{cfg: cfg, images: deps.Images, sandboxes: deps.Sandboxes, containers: deps.Containers, network: deps.Network,
+	return &Service{cfg: cfg, images: deps.Images, sandboxes: deps.Sandboxes, containers: deps.Containers, network: deps.Network, streams: deps.Streams,
 		version: version, started: time.Now()}
 }
 

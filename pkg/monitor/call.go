@@ -142,6 +142,10 @@ func (r *response) err() error {
 		e.kind = context.DeadlineExceeded
 	case kindShutdown:
 		e.kind = ErrShuttingDown
+	case kindNotRunning:
+		e.kind = ErrNotRunning
+	case kindNoStdin:
+		e.kind = ErrNoStdin
 	}
 	return e
 }

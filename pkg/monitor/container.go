@@ -5,6 +5,7 @@ package monitor
 import (
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,6 +28,16 @@ type container struct {
 	// so the container does not read EOF. With a tty the terminal master,
 	// the only output, serves as stdin too and this stays nil.
 	stdin *os.File
+	// console is the terminal master of a tty container: its output, its
+	// stdin and where a resize goes. Nil without a tty.
+	console *os.File
+	// withStdin and stdinOnce are what the container was created with:
+	// whether an attach may write its stdin, and whether the end of the
+	// first attached stdin closes it.
+	withStdin, stdinOnce bool
+	stdinClosed          atomic.Bool
+	// attached receives the output too, for the attachments of the moment.
+	attached outputHub
 	// outputs are the read ends the log writers drain; closing them
 	// stops the writers.
 	outputs []*os.File
@@ -69,10 +80,15 @@ func (c *container) startLogging(streams map[string]*os.File) {
 	for name, f := range streams {
 		c.outputs = append(c.outputs, f)
 		w := newCRIWriter(name, c.log)
+		kind := byte(frameStdout)
+		if name == "stderr" {
+			kind = frameStderr
+		}
+		src := &teeReader{f: f, kind: kind, hub: &c.attached}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.copyFrom(f)
+			w.copyFrom(src)
 		}()
 	}
 	go func() {
@@ -96,6 +112,7 @@ func (c *container) waitIO(timeout time.Duration) bool {
 // release closes every descriptor the monitor holds for the container
 // and its log, after giving the writers a moment to finish.
 func (c *container) release() {
+	c.attached.close()
 	if c.stdin != nil {
 		c.stdin.Close()
 	}

@@ -23,6 +23,7 @@ func (m *monitor) create(req request) (int, error) {
 	}
 	c := &container{
 		id: req.ID, dir: dir, bundle: req.Bundle, logPath: req.LogPath,
+		withStdin: req.Stdin, stdinOnce: req.StdinOnce,
 		ioDone: make(chan struct{}), exited: make(chan struct{}),
 		state: State{ID: req.ID, Status: StatusUnknown},
 	}

@@ -15,9 +15,12 @@
 // The daemon talks to it over Dir/monitor.sock with a tiny protocol: one
 // connection per call, one JSON request line, one JSON response line; an
 // exec's output is streamed back in length-prefixed frames ending with the
-// response, so the monitor never holds it. Closing the connection cancels
-// the call (a Wait stops waiting, an ExecSync kills its process). No gRPC,
-// no protobuf: the monitor stays a few MiB.
+// response, so the monitor never holds it. An attach carries frames both
+// ways: stdin and terminal sizes in, the container's output out through a
+// small bounded buffer per attachment, so a slow client loses output
+// rather than stalling the container or its log. Closing the connection
+// cancels the call (a Wait stops waiting, an ExecSync kills its process,
+// an Attach detaches). No gRPC, no protobuf: the monitor stays a few MiB.
 //
 // On disk, under the monitor's directory:
 //

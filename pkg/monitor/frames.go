@@ -16,10 +16,16 @@ import (
 // whatever an exec prints. A frame is a kind byte, a big-endian uint32
 // length and the payload. The kinds are stdout and stderr data, then one
 // final response frame holding the JSON response.
+//
+// An attach also uses them from the client to the monitor: stdin data, the
+// end of stdin, and a terminal size (width and height, big-endian uint16).
 const (
 	frameStdout   = '1'
 	frameStderr   = '2'
 	frameResponse = 'R'
+	frameStdin    = '0'
+	frameStdinEOF = 'E'
+	frameResize   = 'W'
 
 	frameChunk = 32 * 1024 // largest data payload
 )
@@ -86,12 +92,18 @@ func (f *frameWriter) expire(after time.Duration) {
 // readFrame reads one frame's header and payload into buf (grown as
 // needed, reused by the caller).
 func readFrame(r io.Reader, buf []byte) (kind byte, payload []byte, err error) {
+	return readFrameMax(r, buf, maxRequest)
+}
+
+// readFrameMax is readFrame refusing payloads over max bytes, so that what
+// a client sends can never grow the monitor's buffer beyond it.
+func readFrameMax(r io.Reader, buf []byte, max int) (kind byte, payload []byte, err error) {
 	var hdr [5]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return 0, nil, err
 	}
 	n := binary.BigEndian.Uint32(hdr[1:])
-	if n > maxRequest {
+	if uint64(n) > uint64(max) {
 		return 0, nil, fmt.Errorf("frame of %d bytes", n)
 	}
 	if cap(buf) < int(n) {

@@ -9,8 +9,8 @@ import (
 
 // The wire protocol: the client dials monitor.sock, writes one request as a
 // JSON line, and reads one response as a JSON line; an exec is answered
-// with frames instead (see frames.go). Closing the connection cancels the
-// call. Fields are only ever added, so a daemon and a monitor of
+// with frames instead (see frames.go), and an attach carries frames both
+// ways (see attach.go). Closing the connection cancels the call. Fields are only ever added, so a daemon and a monitor of
 // different versions (a daemon upgrade leaves old monitors running) still
 // agree.
 
@@ -24,6 +24,7 @@ const (
 	opWait     = "wait"
 	opDelete   = "delete"
 	opExec     = "exec"
+	opAttach   = "attach"
 	opReopen   = "reopen-log"
 	opShutdown = "shutdown"
 )
@@ -49,9 +50,11 @@ type request struct {
 // Error kinds let the client rebuild errors that callers test with
 // errors.Is.
 const (
-	kindNotFound = "not-found"
-	kindDeadline = "deadline"
-	kindShutdown = "shutting-down"
+	kindNotFound   = "not-found"
+	kindDeadline   = "deadline"
+	kindShutdown   = "shutting-down"
+	kindNotRunning = "not-running"
+	kindNoStdin    = "no-stdin"
 )
 
 type response struct {

@@ -69,6 +69,11 @@ func (s *server) handle(conn *net.UnixConn) {
 		writeResponse(conn, response{Error: "bad request: " + err.Error()})
 		return
 	}
+	if req.Op == opAttach {
+		// The client goes on sending frames: stdin, its end, resizes.
+		s.attach(conn, attachInput(br, conn), req)
+		return
+	}
 	// The client sends nothing after its request: any read returning
 	// means it closed the connection, which cancels the call.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -94,11 +99,16 @@ func (s *server) exec(ctx context.Context, conn *net.UnixConn, req request) {
 	if err != nil {
 		resp = errorResponse(err)
 	}
+	out.frame(frameResponse, encodeResponse(resp))
+}
+
+// encodeResponse is the JSON of a response frame.
+func encodeResponse(resp response) []byte {
 	line, err := json.Marshal(resp)
 	if err != nil {
 		line, _ = json.Marshal(response{Error: "encode response: " + err.Error()})
 	}
-	out.frame(frameResponse, line)
+	return line
 }
 
 func (s *server) dispatch(ctx context.Context, req request) (resp response) {
@@ -150,6 +160,10 @@ func errorResponse(err error) response {
 		resp.Kind = kindDeadline
 	case errors.Is(err, ErrShuttingDown):
 		resp.Kind = kindShutdown
+	case errors.Is(err, ErrNotRunning):
+		resp.Kind = kindNotRunning
+	case errors.Is(err, ErrNoStdin):
+		resp.Kind = kindNoStdin
 	}
 	return resp
 }

@@ -31,6 +31,12 @@ var (
 	// ErrShuttingDown means the monitor was told its pod is gone and
 	// takes no new container.
 	ErrShuttingDown = errors.New("monitor is shutting down")
+	// ErrNotRunning means the call needs a running container, such as
+	// Attach, and the container is not (yet, or any more).
+	ErrNotRunning = errors.New("container is not running")
+	// ErrNoStdin means stdin was given for a container created without
+	// Stdin, or whose StdinOnce stdin was already closed.
+	ErrNoStdin = errors.New("container has no stdin")
 )
 
 // State is what the monitor knows of one container.

@@ -81,6 +81,7 @@ func (s *stdio) finish(c *container) error {
 	if err != nil {
 		return err
 	}
+	c.console = master
 	c.startLogging(map[string]*os.File{"stdout": master})
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -168,4 +169,14 @@ func (r *Runtime) Update(ctx context.Context, id string, resources *specs.LinuxR
 		return fmt.Errorf("runc update %s: %w", id, err)
 	}
 	return nil
+}
+
+// Command returns an unstarted runc invocation with this runtime's global
+// flags, for calls that stream stdio (exec with a client attached).
+func (r *Runtime) Command(ctx context.Context, args ...string) *exec.Cmd {
+	global := []string{"--root", r.root}
+	if r.systemd {
+		global = append(global, "--systemd-cgroup")
+	}
+	return exec.CommandContext(ctx, r.binary, append(global, args...)...)
 }

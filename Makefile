@@ -95,6 +95,10 @@ e2e: build tools $(BIN)/crictl
 conformance: build $(BIN)/critest $(BIN)/crictl $(BIN)/test-registry
 	BIN=$(BIN) test/conformance/run.sh
 
+## bench: pod-ready latency, memory per pod, daemon idle RSS, 100 concurrent pods
+bench: build tools $(BIN)/crictl $(BIN)/test-registry
+	$(GO) run ./test/bench -out $(CURDIR)/test/bench/results.json
+
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 

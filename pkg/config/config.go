@@ -162,8 +162,11 @@ func (c Config) Validate() error {
 	if c.Image.MaxConcurrentDownloads < 1 {
 		return fmt.Errorf("image.max_concurrent_downloads must be at least 1")
 	}
-	if _, _, err := net.ParseCIDR(c.CNI.DefaultSubnet); err != nil {
-		return fmt.Errorf("cni.default_subnet: %w", err)
+	// "v4cidr" or, for dual-stack pods, "v4cidr,v6cidr".
+	for _, cidr := range strings.Split(c.CNI.DefaultSubnet, ",") {
+		if _, _, err := net.ParseCIDR(strings.TrimSpace(cidr)); err != nil {
+			return fmt.Errorf("cni.default_subnet: %w", err)
+		}
 	}
 	for host, endpoints := range c.Registry.Mirrors {
 		for _, ep := range endpoints {

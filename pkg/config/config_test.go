@@ -75,3 +75,9 @@ func TestBadInputNamesTheProblem(t *testing.T) {
 		}
 	}
 }
+
+func TestDualStackDefaultSubnet(t *testing.T) {
+	if _, err := Load(write(t, "[cni]\ndefault_subnet = \"10.89.0.0/16,fd00:89::/64\"\n"), true); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -42,11 +42,15 @@ func newPodNet(t *testing.T) podNet {
 		confDir: t.TempDir(),
 	}
 	rule := []string{"FORWARD", "-i", pn.bridge, "!", "-o", pn.bridge, "-j", "DROP"}
-	if out, err := exec.Command("iptables", append([]string{"-I"}, rule...)...).CombinedOutput(); err != nil {
-		t.Fatalf("iptables: %v\n%s", err, out)
+	for _, tool := range []string{"iptables", "ip6tables"} {
+		if out, err := exec.Command(tool, append([]string{"-I"}, rule...)...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", tool, err, out)
+		}
 	}
 	t.Cleanup(func() {
-		exec.Command("iptables", append([]string{"-D"}, rule...)...).Run()
+		for _, tool := range []string{"iptables", "ip6tables"} {
+			exec.Command(tool, append([]string{"-D"}, rule...)...).Run()
+		}
 		exec.Command("ip", "link", "del", pn.bridge).Run()
 	})
 	return pn

@@ -436,3 +436,27 @@ func TestPodCgroupParentIsHonoured(t *testing.T) {
 		os.Remove(filepath.Join("/sys/fs/cgroup", p, parent))
 	}
 }
+
+func TestDualStackPodGetsBothFamilies(t *testing.T) {
+	pn := newPodNet(t)
+	v6 := fmt.Sprintf("fd00:197:%x::/64", netSeq.Load())
+	pn.subnet += "," + v6
+	d := startDaemonOn(t, pn, "")
+	id := runPod(t, d, podConfig("dual"))
+	st, info := podStatus(t, d, id)
+	if net.ParseIP(st.GetNetwork().GetIp()).To4() == nil || len(st.GetNetwork().GetAdditionalIps()) != 1 {
+		t.Fatalf("dual-stack pod network: %+v", st.GetNetwork())
+	}
+	_, v6net, _ := net.ParseCIDR(v6)
+	extra := net.ParseIP(st.Network.AdditionalIps[0].Ip)
+	if extra == nil || !v6net.Contains(extra) {
+		t.Fatalf("additional IP %q is not in %s", st.Network.AdditionalIps[0].Ip, v6)
+	}
+	// The IPv6 address answers inside the pod too.
+	serveHTTP(t, info.NetNamespace, "["+extra.String()+"]:8080", "v6")
+	if got := fetch(t, info.NetNamespace, "http://["+extra.String()+"]:8080/"); !strings.Contains(got, "hello from v6") {
+		t.Fatalf("fetched %q", got)
+	}
+	removePod(t, d, id)
+	assertNothingLeft(t, d, d.net, []string{id})
+}

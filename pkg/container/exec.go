@@ -30,16 +30,9 @@ func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout
 	if len(cmd) == 0 {
 		return monitor.ExecResult{}, fmt.Errorf("%w: exec command is empty", ErrInvalid)
 	}
-	r, err := m.store.Get(id)
+	r, err := m.running(ctx, id)
 	if err != nil {
 		return monitor.ExecResult{}, err
-	}
-	st, err := m.State(ctx, r)
-	if err != nil {
-		return monitor.ExecResult{}, err
-	}
-	if st.Status != monitor.StatusRunning {
-		return monitor.ExecResult{}, fmt.Errorf("%w: %s is %s", ErrNotRunning, r.ID, st.Status)
 	}
 	var spec specs.Spec
 	if err := json.Unmarshal(r.Spec, &spec); err != nil || spec.Process == nil {
@@ -58,16 +51,9 @@ func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout
 // ReopenLog makes the monitor reopen the container's log file, after the
 // kubelet rotated it.
 func (m *Manager) ReopenLog(ctx context.Context, id string) error {
-	r, err := m.store.Get(id)
+	r, err := m.running(ctx, id)
 	if err != nil {
 		return err
-	}
-	st, err := m.State(ctx, r)
-	if err != nil {
-		return err
-	}
-	if st.Status != monitor.StatusRunning {
-		return fmt.Errorf("%w: %s is %s", ErrNotRunning, r.ID, st.Status)
 	}
 	mon, err := m.monitorOf(ctx, r.SandboxID)
 	if err != nil {

@@ -33,16 +33,9 @@ func (m *Manager) Exec(ctx context.Context, id string, cmd []string, stdin io.Re
 	if len(cmd) == 0 {
 		return fmt.Errorf("%w: exec command is empty", ErrInvalid)
 	}
-	r, err := m.store.Get(id)
+	r, err := m.running(ctx, id)
 	if err != nil {
 		return err
-	}
-	st, err := m.State(ctx, r)
-	if err != nil {
-		return err
-	}
-	if st.Status != monitor.StatusRunning {
-		return fmt.Errorf("%w: %s is %s", ErrNotRunning, r.ID, st.Status)
 	}
 	var spec specs.Spec
 	if err := json.Unmarshal(r.Spec, &spec); err != nil || spec.Process == nil {

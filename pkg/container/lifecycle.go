@@ -50,14 +50,11 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 // exit, then kills every process left with SIGKILL. Stopping a container
 // that already exited, or does not exist, succeeds.
 func (m *Manager) Stop(ctx context.Context, id string, timeout time.Duration) error {
-	r, err := m.store.Get(id)
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	if err != nil {
+	r, unlock, found, err := m.lockExisting(id)
+	if !found {
 		return err
 	}
-	defer m.lock(r.ID)()
+	defer unlock()
 	return m.stopLocked(ctx, r, timeout)
 }
 
@@ -105,14 +102,11 @@ func (m *Manager) stopLocked(ctx context.Context, r *Record, timeout time.Durati
 // owned: runc state, rootfs and writable layer, bundle, record. The log
 // file stays, as the kubelet expects. Removing what is gone succeeds.
 func (m *Manager) Remove(ctx context.Context, id string) error {
-	r, err := m.store.Get(id)
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	if err != nil {
+	r, unlock, found, err := m.lockExisting(id)
+	if !found {
 		return err
 	}
-	defer m.lock(r.ID)()
+	defer unlock()
 	if err := m.stopLocked(ctx, r, 0); err != nil {
 		return err
 	}

@@ -121,6 +121,11 @@ func (s *Store) RemoveRootfs(containerID string) error {
 		return err
 	}
 	dir := s.rootfsDir(containerID)
+	// Image volumes first: deleting the directory must never reach into an
+	// image's layers through a mount still in place.
+	if err := s.unmountImageVolumes(containerID); err != nil {
+		return fmt.Errorf("remove rootfs of %s: %w", containerID, err)
+	}
 	if err := unix.Unmount(filepath.Join(dir, "rootfs"), unix.MNT_DETACH); err != nil &&
 		!errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("unmount rootfs of %s: %w", containerID, err)
@@ -164,7 +169,9 @@ func (s *Store) RootfsIDs() ([]string, error) {
 	var ids []string
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return forEachRootfs(tx, func(id string, _ rootfsRecord) error {
-			ids = append(ids, id)
+			if !strings.Contains(id, "/") { // image volumes are listed under their container
+				ids = append(ids, id)
+			}
 			return nil
 		})
 	})

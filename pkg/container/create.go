@@ -163,6 +163,7 @@ func (m *Manager) buildSpec(r *Record, pod *sandbox.Record, image ocispec.ImageC
 		ReadProfile:                os.ReadFile,
 		HostDevices:                hostDevices,
 		PrivilegedDevices:          privilegedDevices,
+		ResolveImageMount:          m.imageVolumes(r),
 	}
 	ns := func(t string) string { return fmt.Sprintf("/proc/%d/ns/%s", pod.Pid, t) }
 	opts := pod.Config.GetLinux().GetSecurityContext().GetNamespaceOptions()

@@ -35,6 +35,9 @@ type Record struct {
 	Pid            int
 	StartedAt      int64
 	Spec           json.RawMessage
+	// ImageVolumes maps an image volume's image reference, as requested,
+	// to the image ID mounted, for ContainerStatus.
+	ImageVolumes map[string]string
 
 	name string
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"google.golang.org/protobuf/proto"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/podshim/podshim/pkg/container"
@@ -53,7 +54,7 @@ func (s *Service) ContainerStatus(ctx context.Context, req *runtimeapi.Container
 		ImageId:     r.ImageID,
 		Labels:      cfg.GetLabels(),
 		Annotations: cfg.GetAnnotations(),
-		Mounts:      cfg.GetMounts(),
+		Mounts:      statusMounts(r),
 		LogPath:     r.LogPath,
 		Resources:   &runtimeapi.ContainerResources{Linux: cfg.GetLinux().GetResources()},
 	}
@@ -163,6 +164,20 @@ func (s *Service) listContainers(ctx context.Context, f *runtimeapi.ContainerFil
 			Labels:       r.Config.GetLabels(),
 			Annotations:  r.Config.GetAnnotations(),
 		})
+	}
+	return out
+}
+
+// statusMounts reports the container's mounts; an image volume also names
+// the image actually mounted (ImageSpec.image_ref), as KEP-5365 asks.
+func statusMounts(r *container.Record) []*runtimeapi.Mount {
+	out := make([]*runtimeapi.Mount, 0, len(r.Config.GetMounts()))
+	for _, m := range r.Config.GetMounts() {
+		if id, ok := r.ImageVolumes[m.GetImage().GetImage()]; ok && m.GetImage().GetImage() != "" {
+			m = proto.Clone(m).(*runtimeapi.Mount)
+			m.Image.ImageRef = id
+		}
+		out = append(out, m)
 	}
 	return out
 }

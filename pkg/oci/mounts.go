@@ -154,12 +154,15 @@ func criMount(m *runtimeapi.Mount, in *ContainerInput) (specs.Mount, string, err
 		if in.ResolveImageMount == nil {
 			return specs.Mount{}, "", unsupportedf("image volume %q at %q", image.GetImage(), dst)
 		}
+		// An image volume is read-only: the CRI says a runtime should
+		// refuse one asked to be writable rather than quietly differ.
+		if !readonly {
+			return specs.Mount{}, "", invalidf("image volume %q at %q must be read-only", image.GetImage(), dst)
+		}
 		var err error
 		if src, err = in.ResolveImageMount(image, m.GetImageSubPath()); err != nil {
 			return specs.Mount{}, "", fmt.Errorf("%w: image volume %q at %q: %w", crierrors.ErrImageVolumeMountFailed, image.GetImage(), dst, err)
 		}
-		// Image volumes are read-only by definition.
-		readonly = true
 	} else {
 		if m.GetImageSubPath() != "" {
 			return specs.Mount{}, "", invalidf("mount %q has an image sub path but no image", dst)

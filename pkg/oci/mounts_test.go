@@ -182,13 +182,18 @@ func TestCRIMountErrors(t *testing.T) {
 
 func TestImageVolumeMount(t *testing.T) {
 	in := testInput()
-	in.Config.Mounts = []*runtimeapi.Mount{{ContainerPath: "/models", Image: &runtimeapi.ImageSpec{Image: "sha256:1"}, ImageSubPath: "v1"}}
+	in.Config.Mounts = []*runtimeapi.Mount{{ContainerPath: "/models", Readonly: true, Image: &runtimeapi.ImageSpec{Image: "sha256:1"}, ImageSubPath: "v1"}}
 	in.ResolveImageMount = func(image *runtimeapi.ImageSpec, sub string) (string, error) {
 		return "/var/lib/podshim/images/" + image.GetImage() + "/" + sub, nil
 	}
 	m := mountAt(mustSpec(t, in), "/models")
 	if m == nil || m.Source != "/var/lib/podshim/images/sha256:1/v1" || !hasOption(m, "ro") {
 		t.Errorf("image volume: %+v", m)
+	}
+	// A writable image volume is refused rather than quietly made read-only.
+	in.Config.Mounts[0].Readonly = false
+	if _, err := ContainerSpec(in); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a writable image volume: want ErrInvalid, got %v", err)
 	}
 }
 

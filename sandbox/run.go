@@ -252,6 +252,10 @@ func (m *Manager) startPause(ctx context.Context, r *Record, hostname string) er
 	if err := writeFileAtomic(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
 		return fmt.Errorf("pause bundle: %w", err)
 	}
+	// runc runs to completion even when the caller gives up: killed half-way
+	// it leaves a cgroup with no runc state, which no delete would find.
+	// The caller's cancellation is honoured by the undo that follows.
+	ctx = context.WithoutCancel(ctx)
 	pid, err := m.runc.CreateDetached(ctx, r.ID, bundle)
 	if err != nil {
 		return fmt.Errorf("pause: %w", err)

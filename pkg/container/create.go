@@ -111,7 +111,9 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 	if err != nil {
 		return nil, fmt.Errorf("monitor of pod %s: %w", pod.ID, err)
 	}
-	pid, err := mon.Create(ctx, monitor.CreateRequest{
+	// As for the pause: runc create runs to completion, and a cancelled
+	// caller is answered by the undo, which can then delete what it made.
+	pid, err := mon.Create(context.WithoutCancel(ctx), monitor.CreateRequest{
 		ID: r.ID, Bundle: r.Bundle, LogPath: r.LogPath,
 		Tty: cfg.GetTty(), Stdin: cfg.GetStdin(), StdinOnce: cfg.GetStdinOnce(),
 	})

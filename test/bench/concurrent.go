@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// concurrentReport is phase 4: M pods asked for at once, as a kubelet
+// does after a node restart or a large rollout.
+type concurrentReport struct {
+	Pods          int      `json:"pods"`
+	Running       int      `json:"running"`
+	CreateSeconds float64  `json:"create_seconds"`
+	PodsPerSecond float64  `json:"pods_per_second"`
+	RemoveSeconds float64  `json:"remove_seconds"`
+	Failures      []string `json:"failures,omitempty"`
+}
+
+func measureConcurrent(ctx context.Context, e *env, m int) (*concurrentReport, error) {
+	rep := &concurrentReport{Pods: m}
+	cfgs := make([]*runtimeapi.PodSandboxConfig, m)
+	for i := range cfgs {
+		var err error
+		if cfgs[i], err = e.podConfig(fmt.Sprintf("conc-%d", i)); err != nil {
+			return nil, err
+		}
+	}
+
+	type result struct {
+		pod, ctr string
+		err      error
+	}
+	results := make([]result, m)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range cfgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pod, ctr, err := e.runPodGRPC(ctx, cfgs[i])
+			results[i] = result{pod, ctr, err}
+		}()
+	}
+	wg.Wait()
+
+	first := len(e.pods)
+	var ctrs []string
+	for _, r := range results {
+		if r.err != nil {
+			rep.Failures = append(rep.Failures, r.err.Error())
+		}
+		if r.pod == "" {
+			continue
+		}
+		j := e.track(r.pod)
+		if r.ctr != "" {
+			e.pods[j].Containers = []string{r.ctr}
+			if r.err == nil {
+				ctrs = append(ctrs, r.ctr)
+			}
+		}
+	}
+	running, notRunning := e.waitRunning(ctx, ctrs, 2*time.Minute)
+	took := time.Since(start)
+	rep.Running = running
+	rep.Failures = append(rep.Failures, notRunning...)
+	rep.CreateSeconds = round2(took.Seconds())
+	rep.PodsPerSecond = round2(float64(running) / took.Seconds())
+
+	// Untimed: note every pause so the leak check can tell it is gone.
+	for j := first; j < len(e.pods) && ctx.Err() == nil; j++ {
+		if err := e.notePause(ctx, j); err != nil {
+			rep.Failures = append(rep.Failures, err.Error())
+		}
+	}
+
+	rstart := time.Now()
+	errs := make([]error, len(e.pods)-first)
+	for j := first; j < len(e.pods); j++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[j-first] = e.removePod(ctx, e.pods[j].ID)
+		}()
+	}
+	wg.Wait()
+	rep.RemoveSeconds = round2(time.Since(rstart).Seconds())
+	for _, err := range errs {
+		if err != nil {
+			rep.Failures = append(rep.Failures, err.Error())
+		}
+	}
+	return rep, ctx.Err()
+}
+
+// waitRunning polls ListContainers until every container is RUNNING, has
+// left CREATED for good (exited), or the limit passes. It returns how many
+// run and why the others do not. Polling is the harness's, not podshim's;
+// StartContainer has normally returned with the container running.
+func (e *env) waitRunning(ctx context.Context, ids []string, limit time.Duration) (int, []string) {
+	pending := map[string]string{}
+	for _, id := range ids {
+		pending[id] = "never listed"
+	}
+	running := 0
+	deadline := time.Now().Add(limit)
+	for len(pending) > 0 {
+		lctx, cancel := rpcContext(ctx)
+		resp, err := e.rt.ListContainers(lctx, &runtimeapi.ListContainersRequest{
+			Filter: &runtimeapi.ContainerFilter{LabelSelector: map[string]string{"podshim-bench": "1"}}})
+		cancel()
+		if err == nil {
+			for _, c := range resp.Containers {
+				if _, ok := pending[c.Id]; !ok {
+					continue
+				}
+				switch c.State {
+				case runtimeapi.ContainerState_CONTAINER_RUNNING:
+					running++
+					delete(pending, c.Id)
+				case runtimeapi.ContainerState_CONTAINER_EXITED:
+					pending[c.Id] = "exited"
+				default:
+					pending[c.Id] = c.State.String()
+				}
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil || onlyExited(pending) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	var why []string
+	for id, state := range pending {
+		why = append(why, fmt.Sprintf("container %s not running: %s", id, state))
+	}
+	return running, why
+}
+
+// onlyExited tells that waiting longer cannot help: an exited container
+// never runs again.
+func onlyExited(pending map[string]string) bool {
+	for _, state := range pending {
+		if state != "exited" {
+			return false
+		}
+	}
+	return true
+}

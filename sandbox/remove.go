@@ -4,7 +4,6 @@ package sandbox
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 
@@ -15,17 +14,11 @@ import (
 // runc container and its cgroup, netns, shm mount, directories and record.
 // Removing a sandbox that does not exist succeeds.
 func (m *Manager) Remove(ctx context.Context, id string) error {
-	r, err := m.store.Get(id)
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	if err != nil {
+	r, unlock, found, err := m.store.GetLocked(&m.locks, id)
+	if !found {
 		return err
 	}
-	defer m.lock(r.ID)()
-	if r, err = m.store.Get(r.ID); errors.Is(err, ErrNotFound) {
-		return nil
-	}
+	defer unlock()
 	if err := m.stopLocked(ctx, r); err != nil {
 		return err
 	}

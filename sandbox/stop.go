@@ -20,18 +20,11 @@ const pauseExitWait = 10 * time.Second
 // when the pause process died or the network was only half set up: every
 // step is idempotent, so a failed stop can simply be retried.
 func (m *Manager) Stop(ctx context.Context, id string) error {
-	r, err := m.store.Get(id)
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	if err != nil {
+	r, unlock, found, err := m.store.GetLocked(&m.locks, id)
+	if !found {
 		return err
 	}
-	defer m.lock(r.ID)()
-	// Re-read under the lock: a concurrent remove may have won.
-	if r, err = m.store.Get(r.ID); errors.Is(err, ErrNotFound) {
-		return nil
-	}
+	defer unlock()
 	return m.stopLocked(ctx, r)
 }
 

@@ -50,7 +50,7 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 // exit, then kills every process left with SIGKILL. Stopping a container
 // that already exited, or does not exist, succeeds.
 func (m *Manager) Stop(ctx context.Context, id string, timeout time.Duration) error {
-	r, unlock, found, err := m.lockExisting(id)
+	r, unlock, found, err := m.store.GetLocked(&m.locks, id)
 	if !found {
 		return err
 	}
@@ -102,7 +102,7 @@ func (m *Manager) stopLocked(ctx context.Context, r *Record, timeout time.Durati
 // owned: runc state, rootfs and writable layer, bundle, record. The log
 // file stays, as the kubelet expects. Removing what is gone succeeds.
 func (m *Manager) Remove(ctx context.Context, id string) error {
-	r, unlock, found, err := m.lockExisting(id)
+	r, unlock, found, err := m.store.GetLocked(&m.locks, id)
 	if !found {
 		return err
 	}

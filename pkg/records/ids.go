@@ -5,6 +5,7 @@ package records
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"sync"
 )
 
@@ -29,3 +30,26 @@ func (l *Locks) Lock(id string) (unlock func()) {
 
 // Forget drops the lock of a record that is gone.
 func (l *Locks) Forget(id string) { l.m.Delete(id) }
+
+// GetLocked finds a record by ID or prefix and takes its lock. found is
+// false when it does not exist, or was deleted while this call waited for
+// the lock (a concurrent removal won): then there is nothing to unlock.
+func (s *Store[T]) GetLocked(locks *Locks, id string) (r *T, unlock func(), found bool, err error) {
+	r, err = s.Get(id)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			err = nil
+		}
+		return nil, nil, false, err
+	}
+	fullID := s.codec.ID(r)
+	unlock = locks.Lock(fullID)
+	if r, err = s.Get(fullID); err != nil {
+		unlock()
+		if errors.Is(err, ErrNotFound) {
+			err = nil
+		}
+		return nil, nil, false, err
+	}
+	return r, unlock, true, nil
+}

@@ -12,11 +12,11 @@ import (
 )
 
 // cleanupBridgeMasq removes the masquerade rules of bridge plugins with
-// ipMasq for a pod whose namespace is already gone.
+// ipMasq for a pod, after CNI DEL.
 //
 // Why: the bridge plugin learns the pod's addresses for its DEL from eth0
-// inside the namespace. Without a namespace it frees the IP lease but
-// leaves the pod's NAT chain behind, for good. We know the addresses
+// inside the namespace. Without a namespace, or without eth0 in it, it
+// frees the IP lease but leaves the pod's NAT chain behind, for good. We know the addresses
 // (intent or libcni cache), so we finish the job with the same library
 // code the plugin uses, which is idempotent.
 func cleanupBridgeMasq(list *libcni.NetworkConfigList, containerID string, ips []net.IP) error {

@@ -44,18 +44,16 @@ func (m *Manager) Teardown(ctx context.Context, pod Pod, netnsPath string) error
 	// remove, whatever the caller passes now.
 	rt := runtimeConf(in.Pod, netnsPath)
 
-	var ips []net.IP
-	if netnsPath == "" {
-		// Read before DEL, which drops libcni's cache.
-		ips = m.knownIPs(in, list, rt)
-	}
+	// Read before DEL, which drops libcni's cache.
+	ips := m.knownIPs(in, list, rt)
 	if err := m.cni.DelNetworkList(ctx, list, rt); err != nil {
 		return fmt.Errorf("tear down network %q of pod %s: %w", list.Name, pod.ID, err)
 	}
-	if netnsPath == "" {
-		if err := cleanupBridgeMasq(list, pod.ID, ips); err != nil {
-			return fmt.Errorf("tear down network of pod %s: %w", pod.ID, err)
-		}
+	// Always, not only without a netns: the bridge plugin also skips its
+	// masquerade cleanup when the pod's eth0 is gone from a netns that
+	// still exists. The cleanup is idempotent.
+	if err := cleanupBridgeMasq(list, pod.ID, ips); err != nil {
+		return fmt.Errorf("tear down network of pod %s: %w", pod.ID, err)
 	}
 	return m.removeIntent(pod.ID)
 }

@@ -23,6 +23,8 @@ pids=()
 sock="$work/state/podshim.sock"
 bridge=psconf0
 fence=(FORWARD -i "$bridge" ! -o "$bridge" -j DROP)
+# The bridge plugin turns IP forwarding on; the node gets back what it had.
+forward_before=$(cat /proc/sys/net/ipv4/ip_forward)
 # cleanup must run every step even when one fails, so no `set -e` here.
 cleanup() {
   set +e
@@ -39,6 +41,7 @@ cleanup() {
   rm -rf "$work"
   iptables -D "${fence[@]}" 2>/dev/null
   ip link del "$bridge" 2>/dev/null
+  echo "$forward_before" > /proc/sys/net/ipv4/ip_forward
 }
 trap cleanup EXIT
 

@@ -26,7 +26,7 @@ APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev musl-tools iptables ipro
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 
-.PHONY: all build run test unit e2e conformance deps tools clean fmt vet bench
+.PHONY: all build run test unit e2e conformance deps tools cri-tools clean fmt vet bench
 
 all: build
 
@@ -64,6 +64,9 @@ $(BIN)/runc: go.mod | deps
 
 $(BIN)/cni/%: go.mod
 	CGO_ENABLED=0 $(GO) build -trimpath -o $@ $(CNI_PKG_$*)
+
+## cri-tools: crictl and critest at the pinned cri-tools version
+cri-tools: $(BIN)/crictl $(BIN)/critest
 
 $(BIN)/crictl:
 	GOBIN=$(BIN) GOFLAGS=-mod=readonly $(GO) install sigs.k8s.io/cri-tools/cmd/crictl@$(CRI_TOOLS_VERSION)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+	"k8s.io/klog/v2"
 
 	"github.com/podshim/podshim/pkg/monitor"
 	"github.com/podshim/podshim/pkg/oci"
@@ -109,8 +110,9 @@ func detectFeatures() oci.KernelFeatures {
 	if _, err := os.Stat("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"); err == nil {
 		f.SwapAccounting = true
 	}
-	if entries, _ := os.ReadDir("/sys/kernel/mm/hugepages"); len(entries) > 0 {
-		f.Hugetlb = true
+	f.Hugetlb = hugetlbControllerAvailable()
+	if !f.Hugetlb {
+		klog.InfoS("hugetlb cgroup controller not available to runc: hugepage limits will be dropped from container resources")
 	}
 	// mount_setattr(2) with MOUNT_ATTR_RDONLY recursively: Linux 5.12+.
 	f.RecursiveReadOnly = kernelAtLeast(5, 12)

@@ -12,6 +12,12 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # cri-tools (crictl, critest) is not a library of ours, so it is pinned here
 # rather than in go.mod; runc and the CNI plugins are pinned in go.mod.
 CRI_TOOLS_VERSION := v1.37.0
+# The Kubernetes release the node tests run (kubelet, control plane, kubectl,
+# and the etcd it requires): the one matching our cri-api. Built from the
+# module proxy into a cache outside the tree, shared by every clone.
+KUBE_VERSION := v1.37.2
+KUBE_CACHE ?= $(HOME)/.cache/podshim/kubernetes-$(KUBE_VERSION)
+KUBE_BIN := $(KUBE_CACHE)/bin
 RUNC_VERSION = $(shell $(GO) list -m -f '{{.Version}}' github.com/opencontainers/runc)
 CNI_PLUGINS := bridge loopback host-local portmap
 CNI_PKG_bridge := github.com/containernetworking/plugins/plugins/main/bridge
@@ -26,7 +32,7 @@ APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev musl-tools iptables ipro
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 
-.PHONY: all build run test unit e2e conformance deps tools cri-tools clean fmt vet bench
+.PHONY: all build run test unit e2e conformance node-e2e kube deps tools cri-tools clean fmt vet bench
 
 all: build
 
@@ -76,6 +82,13 @@ $(BIN)/critest:
 	dir=$$($(GO) mod download -json sigs.k8s.io/cri-tools@$(CRI_TOOLS_VERSION) | sed -n 's/^\s*"Dir": "\(.*\)",$$/\1/p'); \
 	cd "$$dir" && GOFLAGS=-mod=readonly $(GO) test -c -o $@ ./cmd/critest
 
+## kube: kubelet, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd
+kube: $(KUBE_BIN)/.version
+
+# build.sh writes .version last, so a half-done build is redone.
+$(KUBE_BIN)/.version: test/node/kubebuild/build.sh
+	KUBE_VERSION=$(KUBE_VERSION) GO=$(GO) test/node/kubebuild/build.sh $(KUBE_CACHE)
+
 $(BIN)/test-registry: $(GO_SOURCES)
 	$(GO) build -o $@ ./test/cmd/test-registry
 
@@ -83,8 +96,8 @@ $(BIN)/test-registry: $(GO_SOURCES)
 run: deps build tools
 	$(BIN)/podshim
 
-## test: unit tests, root end-to-end tests, then critest conformance
-test: deps build tools unit e2e conformance
+## test: unit tests, root end-to-end tests, critest conformance, then a real one-node cluster
+test: deps build tools unit e2e conformance node-e2e
 
 # Some unit tests need root and the CNI plugins (network/, sandbox/); make
 # test runs as root on a node, and `tools` builds the plugins first.
@@ -93,6 +106,11 @@ unit: tools
 
 e2e: build tools $(BIN)/crictl
 	PODSHIM_BIN=$(BIN)/podshim $(GO) test -count=1 -timeout 20m ./test/e2e/...
+
+## node-e2e: a one-node Kubernetes cluster on loopback whose kubelet drives podshim
+node-e2e: build tools kube $(BIN)/crictl $(BIN)/test-registry
+	KUBE_BIN=$(KUBE_BIN) PODSHIM_BIN=$(BIN)/podshim REGISTRY_BIN=$(BIN)/test-registry CRICTL_BIN=$(BIN)/crictl \
+	  NODE_E2E_RESULTS=$(CURDIR)/test/node/results $(GO) test -count=1 -timeout 40m -v ./test/node/e2e/... 2>&1 | tee test/node/results.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|node e2e)|_test.go'; exit $${PIPESTATUS[0]}
 
 ## conformance: critest against a podshim on temporary dirs, images from a loopback registry
 conformance: build $(BIN)/critest $(BIN)/crictl $(BIN)/test-registry

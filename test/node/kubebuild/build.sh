@@ -17,7 +17,8 @@
 #
 # Usage: build.sh OUT_DIR [e2e_node]
 #   KUBE_VERSION (default v1.37.2) selects the release.
-#   With e2e_node, also builds the node conformance test binary.
+#   With e2e_node, also builds the node conformance test binary and the
+#   agnhost and nnp programs of its test images.
 set -euo pipefail
 
 out=${1:?usage: build.sh OUT_DIR [e2e_node]}
@@ -93,8 +94,15 @@ CGO_ENABLED=0 $go build -trimpath -ldflags "$ldflags" -o "$bin/" \
 
 if [ "$want_e2e" = e2e_node ]; then
   # A test-only package of a dependency: -mod=mod lets the go command add
-  # the requirements its tests need that tidy does not see.
+  # the requirements its tests need that tidy does not see. agnhost and
+  # nnp are the programs of the e2e-test-images/agnhost and nonewprivs
+  # images, from the same module at the same version; test/images puts
+  # them into the offline registry's images (test-registry --kube-bin).
   CGO_ENABLED=0 GOFLAGS=-mod=mod $go test -c -trimpath -ldflags "$ldflags" \
     -o "$bin/e2e_node.test" k8s.io/kubernetes/test/e2e_node
+  CGO_ENABLED=0 GOFLAGS=-mod=mod $go build -trimpath -ldflags "$ldflags" \
+    -o "$bin/agnhost" k8s.io/kubernetes/test/images/agnhost
+  CGO_ENABLED=0 GOFLAGS=-mod=mod $go build -trimpath -ldflags "-s -w" \
+    -o "$bin/nnp" k8s.io/kubernetes/test/images/nonewprivs
 fi
 echo "$version" > "$bin/.version"

@@ -14,6 +14,7 @@
 // CRITestSet returns the images under the repository paths critest names
 // with their registry host dropped (the runtime under test mirrors
 // registry.k8s.io, gcr.io, k8s.gcr.io, docker.io and public.ecr.aws to one
-// loopback registry); Busybox, BusyboxZstd and WithLayer serve podshim's own
-// end-to-end tests.
+// loopback registry); NodeSet adds those of the Kubernetes node conformance
+// specs, with Kubernetes' own agnhost and nnp programs; Busybox, BusyboxZstd
+// and WithLayer serve podshim's own end-to-end tests.
 package images

@@ -3,9 +3,11 @@
 // Command test-registry serves every image critest v1.37.0 pulls from an
 // in-memory registry over plain HTTP, for `make conformance`. The runtime
 // under test mirrors registry.k8s.io, gcr.io, k8s.gcr.io, docker.io and
-// public.ecr.aws to it.
+// public.ecr.aws to it. With --kube-bin it also serves the images of the
+// Kubernetes node conformance specs (`make node-conformance`), made with
+// the agnhost and nnp programs found in that directory.
 //
-//	test-registry --listen 127.0.0.1:5000 [--ready-file PATH]
+//	test-registry --listen 127.0.0.1:5000 [--ready-file PATH] [--kube-bin DIR]
 //
 // The ready file, written once every image is pushed and served, holds the
 // actual listen address (useful with port 0). The server runs until SIGTERM
@@ -30,21 +32,29 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:5000", "address to serve the registry on (plain HTTP)")
 	readyFile := flag.String("ready-file", "", "file to write the listen address to once everything is served")
 	verbose := flag.Bool("v", false, "log every registry request")
+	kubeBin := flag.String("kube-bin", "", "also serve the node conformance images, built with agnhost and nnp from this directory")
 	flag.Parse()
 	log.SetFlags(log.LstdFlags)
 	log.SetPrefix("test-registry: ")
-	if err := run(*listen, *readyFile, *verbose); err != nil {
+	if err := run(*listen, *readyFile, *kubeBin, *verbose); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(listen, readyFile string, verbose bool) error {
+func run(listen, readyFile, kubeBin string, verbose bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
 	set, err := images.CRITestSet()
 	if err != nil {
 		return fmt.Errorf("build images: %w", err)
+	}
+	if kubeBin != "" {
+		node, err := images.NodeSet(kubeBin)
+		if err != nil {
+			return fmt.Errorf("build node images: %w", err)
+		}
+		set = append(set, node...)
 	}
 	opts := registry.Options{Addr: listen}
 	if verbose {

@@ -175,7 +175,11 @@ func (c *Cluster) startAPIServer(ctx context.Context) error {
 		"--kubelet-client-key", pk("apiserver-kubelet-client.key"),
 		"--kubelet-preferred-address-types", "InternalIP",
 		"--enable-priority-and-fairness=false",
-		"--profiling=false")
+		"--profiling=false",
+		// The advertised address is loopback, which the endpoint reconciler
+		// refuses: the default/kubernetes Service gets no endpoints, and no
+		// pod here needs the API server.
+		"--endpoint-reconciler-type", "none")
 	if err != nil {
 		return err
 	}

@@ -64,8 +64,8 @@ func run(m *testing.M) int {
 		Subnet:     os.Getenv("NODE_E2E_SUBNET"),
 		CgroupRoot: os.Getenv("NODE_E2E_CGROUP_ROOT"),
 	})
-	defer saveLogs(dir)
 	if err != nil {
+		saveLogs(dir)
 		fmt.Println("node e2e:", err)
 		return 1
 	}
@@ -80,8 +80,9 @@ func run(m *testing.M) int {
 	}()
 	code := m.Run()
 	node.Stop()
+	saveLogs(dir)
 	if code == 0 {
-		defer os.RemoveAll(dir)
+		os.RemoveAll(dir)
 	} else {
 		fmt.Println("node e2e: work dir kept:", dir)
 	}
@@ -95,5 +96,6 @@ func saveLogs(dir string) {
 		return
 	}
 	_ = os.MkdirAll(out, 0o755)
+	_ = os.RemoveAll(filepath.Join(out, "logs"))
 	_ = exec.Command("cp", "-r", filepath.Join(dir, "logs"), out).Run()
 }

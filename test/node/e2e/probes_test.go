@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package e2e
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// A container whose liveness probe fails is killed and started again: its
+// restart count grows, and `kubectl logs --previous` shows what the first
+// instance printed while `kubectl logs` shows the new one. Each instance
+// counts its start in an emptyDir, which outlives containers; only the
+// first instance leaves its liveness file out.
+func TestProbeLivenessFailureRestartsContainer(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: flaky}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sh, -c, 'n=$(( $(cat /count/n 2>/dev/null || echo 0) + 1 )); echo $n > /count/n; echo "instance $n started"; if [ $n -gt 1 ]; then touch /tmp/alive; fi; exec sleep 3600']
+    volumeMounts: [{name: count, mountPath: /count}]
+    livenessProbe:
+      exec: {command: [cat, /tmp/alive]}
+      periodSeconds: 1
+      failureThreshold: 2
+  volumes:
+  - {name: count, emptyDir: {}}
+`)
+	p := n.waitPod("flaky", 2*time.Minute, func(p *corev1.Pod) error {
+		if len(p.Status.ContainerStatuses) != 1 {
+			return fmt.Errorf("no container status: %s", containerStates(p))
+		}
+		cs := p.Status.ContainerStatuses[0]
+		if cs.RestartCount < 1 || cs.State.Running == nil {
+			return fmt.Errorf("want a restarted, running container: %s", containerStates(p))
+		}
+		return nil
+	})
+	cs := p.Status.ContainerStatuses[0]
+	if term := cs.LastTerminationState.Terminated; term == nil {
+		t.Errorf("lastState has no terminated instance: %+v", cs.LastTerminationState)
+	} else if term.ExitCode == 0 {
+		// The kubelet kills it: SIGTERM, then SIGKILL for a sleep that
+		// ignores SIGTERM as PID 1.
+		t.Errorf("killed instance exited 0: %+v", term)
+	}
+	n.waitEvent("flaky", "Unhealthy", "Liveness probe failed", 1, 30*time.Second)
+	n.waitEvent("flaky", "Killing", "failed liveness probe", 1, 30*time.Second)
+
+	eventually(t, 30*time.Second, "logs of both instances", func() error {
+		prev, err := n.logs("flaky", "app", true)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(prev, "instance 1 started") {
+			return fmt.Errorf("logs --previous %q, want the first instance's line", prev)
+		}
+		cur, err := n.logs("flaky", "app", false)
+		if err != nil {
+			return err
+		}
+		// Later instances print a higher count, never the first one's.
+		if strings.Contains(cur, "instance 1 started") || !strings.Contains(cur, "started") {
+			return fmt.Errorf("logs %q, want a later instance's line only", cur)
+		}
+		return nil
+	})
+	// The second instance keeps its liveness file: it stays up.
+	n.waitPod("flaky", time.Minute, func(p *corev1.Pod) error {
+		cs := p.Status.ContainerStatuses[0]
+		if cs.RestartCount != 1 || !cs.Ready || cs.Started == nil || !*cs.Started {
+			return fmt.Errorf("want restarts 1, ready and started: %s", containerStates(p))
+		}
+		return nil
+	})
+}
+
+// A pod whose readiness probe fails runs but is not Ready; it becomes Ready
+// when the probe starts to pass, and not Ready again when it fails again.
+// The container is never restarted for it.
+func TestProbeReadinessGatesReady(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: gated}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    readinessProbe:
+      exec: {command: [cat, /tmp/ready]}
+      periodSeconds: 1
+      failureThreshold: 1
+`)
+	n.waitPod("gated", 2*time.Minute, containerRunning("app"))
+	// Once the kubelet reports the probe's failure, the pod must not be Ready.
+	n.waitEvent("gated", "Unhealthy", "Readiness probe failed", 1, time.Minute)
+	if p := n.pod("gated"); isReady(p) || p.Status.ContainerStatuses[0].Ready {
+		t.Fatalf("pod Ready while its readiness probe fails: %s", containerStates(p))
+	}
+
+	n.execOut("gated", "app", "touch", "/tmp/ready")
+	n.waitPod("gated", time.Minute, podReady)
+
+	n.execOut("gated", "app", "rm", "/tmp/ready")
+	p := n.waitPod("gated", time.Minute, func(p *corev1.Pod) error {
+		if isReady(p) {
+			return errors.New("still Ready")
+		}
+		return nil
+	})
+	if cs := p.Status.ContainerStatuses[0]; cs.RestartCount != 0 || cs.State.Running == nil {
+		t.Errorf("a failing readiness probe restarted the container: %s", containerStates(p))
+	}
+}
+
+// A startup probe holds the liveness probe back: while the startup probe
+// fails the container is not started, and a liveness probe that would fail
+// does not kill it; once the startup probe passes, the liveness probe runs
+// and its failure restarts the container.
+func TestProbeStartupGatesLiveness(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: slowstart}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    startupProbe:
+      exec: {command: [cat, /tmp/started]}
+      periodSeconds: 1
+      failureThreshold: 600
+    livenessProbe:
+      exec: {command: [cat, /tmp/alive]}
+      periodSeconds: 1
+      failureThreshold: 1
+`)
+	n.waitPod("slowstart", 2*time.Minute, containerRunning("app"))
+	// Three failed startup probes: three liveness periods went by too.
+	n.waitEvent("slowstart", "Unhealthy", "Startup probe failed", 3, time.Minute)
+	p := n.pod("slowstart")
+	cs := p.Status.ContainerStatuses[0]
+	if cs.RestartCount != 0 || cs.State.Running == nil {
+		t.Fatalf("container restarted before its startup probe passed: %s", containerStates(p))
+	}
+	if cs.Started == nil || *cs.Started {
+		t.Fatalf("container started %v before its startup probe passed", cs.Started)
+	}
+	if evs, err := n.events("slowstart", "Unhealthy"); err != nil {
+		t.Fatal(err)
+	} else {
+		for _, e := range evs {
+			if strings.Contains(e.Message, "Liveness") {
+				t.Fatalf("liveness probe ran before the startup probe passed: %s", e.Message)
+			}
+		}
+	}
+
+	n.execOut("slowstart", "app", "touch", "/tmp/started")
+	n.waitPod("slowstart", 2*time.Minute, func(p *corev1.Pod) error {
+		if cs := p.Status.ContainerStatuses[0]; cs.RestartCount < 1 {
+			return fmt.Errorf("not restarted by its liveness probe: %s", containerStates(p))
+		}
+		return nil
+	})
+	n.waitEvent("slowstart", "Killing", "failed liveness probe", 1, 30*time.Second)
+}

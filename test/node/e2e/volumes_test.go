@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package e2e
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// mountOf returns the /proc/mounts line of a container's mount point.
+func mountOf(t *testing.T, mounts, point string) []string {
+	t.Helper()
+	for _, l := range lines(mounts) {
+		if f := strings.Fields(l); len(f) >= 4 && f[1] == point {
+			return f
+		}
+	}
+	t.Fatalf("no mount on %s in:\n%s", point, mounts)
+	return nil
+}
+
+// An emptyDir is shared by a pod's containers: what one writes, the other
+// reads. One with medium Memory is a tmpfs inside the container, of the
+// size its sizeLimit names; a plain one is not.
+func TestVolumeEmptyDir(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: scratch}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: writer
+    image: ` + busybox + `
+    command: [sh, -c, 'echo "from the writer" > /shared/note; echo "in memory" > /mem/note; exec sleep 3600']
+    volumeMounts:
+    - {name: shared, mountPath: /shared}
+    - {name: mem, mountPath: /mem}
+  - name: reader
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeMounts:
+    - {name: shared, mountPath: /data}
+    - {name: mem, mountPath: /ram}
+  volumes:
+  - {name: shared, emptyDir: {}}
+  - {name: mem, emptyDir: {medium: Memory, sizeLimit: 8Mi}}
+`)
+	n.waitPod("scratch", 2*time.Minute, podReady)
+	eventually(t, 30*time.Second, "the writer's files in the reader", func() error {
+		out, err := n.execErr("scratch", "reader", "cat", "/data/note", "/ram/note")
+		if err != nil {
+			return err
+		}
+		if got := lines(out); !slices.Equal(got, []string{"from the writer", "in memory"}) {
+			return fmt.Errorf("reader sees %q", got)
+		}
+		return nil
+	})
+	mounts := n.execOut("scratch", "reader", "cat", "/proc/mounts")
+	mem := mountOf(t, mounts, "/ram")
+	if mem[2] != "tmpfs" {
+		t.Errorf("medium Memory emptyDir is %s, want tmpfs: %v", mem[2], mem)
+	}
+	if !slices.Contains(strings.Split(mem[3], ","), "size=8192k") {
+		t.Errorf("medium Memory emptyDir with sizeLimit 8Mi mounted with %s, want size=8192k", mem[3])
+	}
+	if disk := mountOf(t, mounts, "/data"); disk[2] == "tmpfs" {
+		t.Errorf("plain emptyDir is a tmpfs: %v", disk)
+	}
+	// Both are writable.
+	n.execOut("scratch", "reader", "sh", "-c", "echo back > /data/reply && echo back > /ram/reply")
+	if got := strings.TrimSpace(n.execOut("scratch", "writer", "cat", "/shared/reply", "/mem/reply")); got != "back\nback" {
+		t.Errorf("writer sees the reader's replies as %q", got)
+	}
+}
+
+// A configMap volume shows each key as a file with its content (items map
+// a key to a path of its own), read-only; when the configMap changes, the
+// running container's file follows within the kubelet's sync period.
+func TestVolumeConfigMapUpdates(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data:
+  greeting: hello
+  colour: blue
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: reader}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeMounts:
+    - {name: all, mountPath: /etc/settings}
+    - {name: some, mountPath: /etc/picked}
+  volumes:
+  - name: all
+    configMap: {name: settings}
+  - name: some
+    configMap:
+      name: settings
+      items: [{key: colour, path: sub/paint}]
+`)
+	n.waitPod("reader", 2*time.Minute, podReady)
+	if got := n.execOut("reader", "app", "cat", "/etc/settings/greeting", "/etc/settings/colour", "/etc/picked/sub/paint"); got != "helloblueblue" {
+		t.Fatalf("configMap files read %q, want hello, blue and blue", got)
+	}
+	if out, err := n.execErr("reader", "app", "ls", "/etc/picked"); err != nil || strings.TrimSpace(out) != "sub" {
+		t.Errorf("items volume lists %q (%v), want only sub", out, err)
+	}
+	if _, err := n.execErr("reader", "app", "touch", "/etc/settings/new"); err == nil {
+		t.Errorf("a configMap volume is writable")
+	}
+
+	n.kubectl("", "patch", "configmap", "settings", "--type=merge", "-p", `{"data":{"greeting":"goodbye","colour":"red"}}`)
+	eventually(t, 2*time.Minute, "the updated configMap in the container", func() error {
+		out, err := n.execErr("reader", "app", "cat", "/etc/settings/greeting", "/etc/picked/sub/paint")
+		if err != nil {
+			return err
+		}
+		if out != "goodbyered" {
+			return fmt.Errorf("files read %q, want goodbye and red", out)
+		}
+		return nil
+	})
+	if p := n.pod("reader"); p.Status.ContainerStatuses[0].RestartCount != 0 {
+		t.Errorf("the update restarted the container: %s", containerStates(p))
+	}
+}
+
+// A secret volume shows the secret's decoded values, with defaultMode on
+// each file unless an item names a mode of its own, read-only.
+func TestVolumeSecret(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+stringData:
+  username: admin
+  password: s3cr3t
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: holder}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeMounts:
+    - {name: creds, mountPath: /etc/creds}
+    - {name: picked, mountPath: /etc/picked}
+  volumes:
+  - name: creds
+    secret: {secretName: creds, defaultMode: 0400}
+  - name: picked
+    secret:
+      secretName: creds
+      defaultMode: 0440
+      items:
+      - {key: username, path: user}
+      - {key: password, path: pass, mode: 0600}
+`)
+	n.waitPod("holder", 2*time.Minute, podReady)
+	if got := n.execOut("holder", "app", "cat", "/etc/creds/username", "/etc/creds/password"); got != "admins3cr3t" {
+		t.Errorf("secret files read %q, want admin and s3cr3t", got)
+	}
+	// The files are links into the volume's current data; -L stats the file.
+	modes := map[string]string{
+		"/etc/creds/username": "400", "/etc/creds/password": "400",
+		"/etc/picked/user": "440", "/etc/picked/pass": "600",
+	}
+	for path, want := range modes {
+		if got := strings.TrimSpace(n.execOut("holder", "app", "stat", "-L", "-c", "%a", path)); got != want {
+			t.Errorf("%s has mode %s, want %s", path, got, want)
+		}
+	}
+	if got := n.execOut("holder", "app", "cat", "/etc/picked/user", "/etc/picked/pass"); got != "admins3cr3t" {
+		t.Errorf("secret items read %q, want admin and s3cr3t", got)
+	}
+	if _, err := n.execErr("holder", "app", "touch", "/etc/creds/new"); err == nil {
+		t.Errorf("a secret volume is writable")
+	}
+}
+
+// tokenClaims decodes the claims of a JWT, checking its shape.
+func tokenClaims(t *testing.T, token string) map[string]any {
+	t.Helper()
+	parts := strings.Split(strings.TrimSpace(token), ".")
+	if len(parts) != 3 {
+		t.Fatalf("token has %d dot-separated parts, want 3: %q", len(parts), token)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatalf("token payload: %v", err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatalf("token payload %s: %v", payload, err)
+	}
+	return claims
+}
+
+// claim digs a claim out of a JWT's claims by its path.
+func claim(claims map[string]any, path ...string) any {
+	var v any = claims
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// A pod gets its service account's projected token, with the cluster's CA
+// and its namespace beside it, at the well-known path; a projected
+// serviceAccountToken source with an audience gets a token for that
+// audience.
+func TestVolumeServiceAccountToken(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: ServiceAccount
+metadata: {name: robot}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client}
+spec:
+  terminationGracePeriodSeconds: 1
+  serviceAccountName: robot
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeMounts:
+    - {name: vault, mountPath: /var/run/vault}
+  volumes:
+  - name: vault
+    projected:
+      sources:
+      - serviceAccountToken: {audience: vault, expirationSeconds: 3600, path: token}
+`)
+	n.waitPod("client", 2*time.Minute, podReady)
+	p := n.pod("client")
+	const dir = "/var/run/secrets/kubernetes.io/serviceaccount/"
+	claims := tokenClaims(t, n.execOut("client", "app", "cat", dir+"token"))
+	if got := claim(claims, "kubernetes.io", "serviceaccount", "name"); got != "robot" {
+		t.Errorf("token names service account %v, want robot (claims %v)", got, claims)
+	}
+	if got := claim(claims, "kubernetes.io", "namespace"); got != n.name {
+		t.Errorf("token names namespace %v, want %s", got, n.name)
+	}
+	if got := claim(claims, "kubernetes.io", "pod", "name"); got != "client" {
+		t.Errorf("token names pod %v, want client", got)
+	}
+	if got := claim(claims, "kubernetes.io", "pod", "uid"); got != string(p.UID) {
+		t.Errorf("token names pod uid %v, want %s", got, p.UID)
+	}
+	if got, want := claim(claims, "sub"), "system:serviceaccount:"+n.name+":robot"; got != want {
+		t.Errorf("token subject %v, want %s", got, want)
+	}
+	if got := strings.TrimSpace(n.execOut("client", "app", "cat", dir+"namespace")); got != n.name {
+		t.Errorf("namespace file %q, want %s", got, n.name)
+	}
+	ca := n.execOut("client", "app", "cat", dir+"ca.crt")
+	wantCA := n.kubectl("", "get", "configmap", "kube-root-ca.crt", "-o", `jsonpath={.data.ca\.crt}`)
+	if !strings.HasPrefix(ca, "-----BEGIN CERTIFICATE-----") || strings.TrimSpace(ca) != strings.TrimSpace(wantCA) {
+		t.Errorf("ca.crt %q, want the cluster's CA %q", ca, wantCA)
+	}
+
+	vault := tokenClaims(t, n.execOut("client", "app", "cat", "/var/run/vault/token"))
+	if aud, _ := claim(vault, "aud").([]any); len(aud) != 1 || aud[0] != "vault" {
+		t.Errorf("projected token audience %v, want [vault]", claim(vault, "aud"))
+	}
+	if got := claim(vault, "kubernetes.io", "serviceaccount", "name"); got != "robot" {
+		t.Errorf("projected token names service account %v, want robot", got)
+	}
+}
+
+// runAsUser, runAsGroup and supplementalGroups set the process's ids, a
+// container's own securityContext winning over the pod's.
+func TestSecurityRunAsUserAndGroup(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: ids}
+spec:
+  restartPolicy: Never
+  securityContext: {runAsUser: 1234, runAsGroup: 5678, supplementalGroups: [4000]}
+  containers:
+  - name: pod-level
+    image: ` + busybox + `
+    command: [sh, -c, 'id -u; id -g; id -G']
+  - name: own
+    image: ` + busybox + `
+    securityContext: {runAsUser: 2345, runAsGroup: 6789}
+    command: [sh, -c, 'id -u; id -g; id -G']
+`)
+	n.waitPod("ids", 2*time.Minute, podPhase(corev1.PodSucceeded))
+	for name, want := range map[string][3]string{
+		"pod-level": {"1234", "5678", "5678 4000"},
+		"own":       {"2345", "6789", "6789 4000"},
+	} {
+		out, err := n.logs("ids", name, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := lines(out)
+		if len(l) != 3 || l[0] != want[0] || l[1] != want[1] || !sameFields(l[2], want[2]) {
+			t.Errorf("container %s: id -u, -g, -G printed %q, want %q", name, l, want)
+		}
+	}
+}
+
+// sameFields tells whether two space-separated lists hold the same words.
+func sameFields(a, b string) bool {
+	fa, fb := strings.Fields(a), strings.Fields(b)
+	slices.Sort(fa)
+	slices.Sort(fb)
+	return slices.Equal(fa, fb)
+}
+
+// fsGroup gives a pod's volumes to a group the process is in: an emptyDir
+// and a configMap volume's files belong to it, files the process creates in
+// the emptyDir do too, and the group is among the process's groups.
+func TestSecurityFSGroup(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: conf}
+data: {key: value}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: shared}
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext: {runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000}
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeMounts:
+    - {name: data, mountPath: /data}
+    - {name: conf, mountPath: /conf}
+  volumes:
+  - {name: data, emptyDir: {}}
+  - {name: conf, configMap: {name: conf}}
+`)
+	n.waitPod("shared", 2*time.Minute, podReady)
+	if got := strings.Fields(n.execOut("shared", "app", "id", "-G")); !slices.Contains(got, "2000") || !slices.Contains(got, "3000") {
+		t.Errorf("process groups %v, want 3000 and fsGroup 2000 among them", got)
+	}
+	if got := strings.TrimSpace(n.execOut("shared", "app", "stat", "-c", "%g", "/data")); got != "2000" {
+		t.Errorf("emptyDir group %s, want fsGroup 2000", got)
+	}
+	if got := strings.TrimSpace(n.execOut("shared", "app", "stat", "-L", "-c", "%g", "/conf/key")); got != "2000" {
+		t.Errorf("configMap file group %s, want fsGroup 2000", got)
+	}
+	// Not root, yet it can write the emptyDir through the group.
+	n.execOut("shared", "app", "touch", "/data/made")
+	if got := strings.TrimSpace(n.execOut("shared", "app", "stat", "-c", "%u %g", "/data/made")); got != "1000 2000" {
+		t.Errorf("a new file in the emptyDir is owned by %s, want 1000 2000", got)
+	}
+}
+
+// runAsNonRoot refuses a container that would run as root, whether the
+// image says so (busybox has no USER) or runAsUser does, with the kubelet's
+// CreateContainerConfigError; a container of the same pod with a non-root
+// runAsUser runs.
+func TestSecurityRunAsNonRoot(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: nonroot}
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext: {runAsNonRoot: true}
+  containers:
+  - name: root-image
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+  - name: uid-zero
+    image: ` + busybox + `
+    securityContext: {runAsUser: 0}
+    command: [sleep, "3600"]
+  - name: non-root
+    image: ` + busybox + `
+    securityContext: {runAsUser: 1000}
+    command: [sleep, "3600"]
+`)
+	p := n.waitPod("nonroot", 2*time.Minute, func(p *corev1.Pod) error {
+		for _, cond := range []func(*corev1.Pod) error{
+			containerWaitingReason("root-image", "CreateContainerConfigError"),
+			containerWaitingReason("uid-zero", "CreateContainerConfigError"),
+			containerRunning("non-root"),
+		} {
+			if err := cond(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if msg := containerStatus(t, p, "root-image").State.Waiting.Message; !strings.Contains(msg, "image will run as root") {
+		t.Errorf("root image refused with %q", msg)
+	}
+	if msg := containerStatus(t, p, "uid-zero").State.Waiting.Message; !strings.Contains(msg, "runAsUser breaks non-root policy") {
+		t.Errorf("runAsUser 0 refused with %q", msg)
+	}
+	if got := strings.TrimSpace(n.execOut("nonroot", "non-root", "id", "-u")); got != "1000" {
+		t.Errorf("non-root container runs as %s", got)
+	}
+	for _, name := range []string{"root-image", "uid-zero"} {
+		if id := containerStatus(t, p, name).ContainerID; id != "" {
+			t.Errorf("refused container %s was created: %s", name, id)
+		}
+	}
+}

@@ -35,7 +35,11 @@ type Options struct {
 	Podshim, Registry, Crictl string
 	// Dir is the cluster's work directory (made if missing).
 	Dir string
-	// NodeName is the node's name (default podshim-node).
+	// NodeName is the node's name, default 127.0.0.1: the kubelet refuses
+	// a loopback --node-ip, but takes a node name that is an IP as the
+	// node's InternalIP, and nothing here may use any other address. So
+	// the API server reaches the kubelet (logs, exec) on loopback, and
+	// every pod's hostIP is loopback too.
 	NodeName string
 	// Bridge and Subnet are the pod network's (default psnode0, 10.196.0.0/16).
 	Bridge, Subnet string
@@ -67,7 +71,7 @@ type Cluster struct {
 
 func (o *Options) defaults() {
 	if o.NodeName == "" {
-		o.NodeName = "podshim-node"
+		o.NodeName = "127.0.0.1"
 	}
 	if o.Bridge == "" {
 		o.Bridge = "psnode0"
@@ -170,11 +174,14 @@ func (c *Cluster) KubectlCommand(ctx context.Context, args ...string) *exec.Cmd 
 	return exec.CommandContext(ctx, filepath.Join(c.opts.KubeBin, "kubectl"), append([]string{"--kubeconfig", c.kubeconfig}, args...)...)
 }
 
-// Crictl runs crictl against podshim.
+// Crictl runs crictl against podshim and returns its stdout.
 func (c *Cluster) Crictl(ctx context.Context, args ...string) (string, error) {
-	out, err := exec.CommandContext(ctx, c.opts.Crictl, append([]string{"--runtime-endpoint", "unix://" + c.sock, "--image-endpoint", "unix://" + c.sock, "--timeout", "30s"}, args...)...).CombinedOutput()
+	cmd := exec.CommandContext(ctx, c.opts.Crictl, append([]string{"--runtime-endpoint", "unix://" + c.sock, "--image-endpoint", "unix://" + c.sock, "--timeout", "30s"}, args...)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		return string(out), fmt.Errorf("crictl %s: %w: %s", strings.Join(args, " "), err, out)
+		return string(out), fmt.Errorf("crictl %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
 	return string(out), nil
 }

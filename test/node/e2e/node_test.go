@@ -3,10 +3,13 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -91,4 +94,18 @@ spec:
 			}
 		}
 	}
+}
+
+// nodeReady reports whether the node's Ready condition is True.
+func nodeReady() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := node.Kubectl(ctx, "", "get", "node", node.NodeName(), "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(out) != "True" {
+		return fmt.Errorf("node Ready=%q", out)
+	}
+	return nil
 }

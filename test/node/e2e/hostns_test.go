@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package e2e
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// freeHostPort picks a TCP port in an unusual range that nothing on the
+// node listens on, neither on loopback nor on every address.
+func freeHostPort(t *testing.T) int {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		off, _ := rand.Int(rand.Reader, big.NewInt(5000))
+		port := 41000 + int(off.Int64())
+		l, err := net.Listen("tcp4", ":"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port
+	}
+	t.Fatal("no free port in 41000-45999")
+	return 0
+}
+
+// A pod's hostPort answers on the node's loopback address: a user on the
+// node reaches the nginx in the pod at 127.0.0.1:<hostPort>.
+func TestHostPortFromNodeLoopback(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	port := freeHostPort(t)
+	n.apply(fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: nginx
+    image: %s
+    ports: [{containerPort: 80, hostPort: %d, protocol: TCP}]
+    readinessProbe:
+      tcpSocket: {port: 80}
+      periodSeconds: 1
+`, nginx, port))
+	n.waitPod("web", 2*time.Minute, podReady)
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	eventually(t, time.Minute, "GET "+url, func() error {
+		resp, err := client.Get(url)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Welcome to nginx!") {
+			return fmt.Errorf("%d %q", resp.StatusCode, body)
+		}
+		return nil
+	})
+	// Deleting the pod takes the mapping away with it: the port is free
+	// for the next pod, and nothing answers on it.
+	n.kubectl("", "delete", "pod", "web", "--wait=true", "--timeout=90s")
+	eventually(t, time.Minute, "hostPort gone with the pod", func() error {
+		resp, err := client.Get(url)
+		if err != nil {
+			return nil
+		}
+		resp.Body.Close()
+		return fmt.Errorf("GET %s still answers %d", url, resp.StatusCode)
+	})
+}
+
+// defaultRouteInterface is the node interface holding its IPv4 default
+// route, or "" when it has none.
+func defaultRouteInterface(t *testing.T) string {
+	t.Helper()
+	f, err := os.Open("/proc/net/route")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) > 2 && fields[1] == "00000000" {
+			return fields[0]
+		}
+	}
+	return ""
+}
+
+// netDevNames lists the interfaces named in a /proc/net/dev.
+func netDevNames(dev string) map[string]bool {
+	names := map[string]bool{}
+	for _, l := range strings.Split(dev, "\n") {
+		if name, _, ok := strings.Cut(l, ":"); ok {
+			names[strings.TrimSpace(name)] = true
+		}
+	}
+	return names
+}
+
+// A hostNetwork pod is on the node's network: it has the node's hostname
+// and interfaces, and reaches a listener the node has on 127.0.0.1.
+func TestHostNetworkSeesNodeNetwork(t *testing.T) {
+	t.Parallel()
+	token := make([]byte, 8)
+	_, _ = rand.Read(token)
+	want := hex.EncodeToString(token)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, want)
+	}))
+	defer srv.Close()
+
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: hostnet}
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+`)
+	p := n.waitPod("hostnet", 2*time.Minute, podReady)
+	if p.Status.PodIP == "" || p.Status.PodIP != p.Status.HostIP {
+		t.Errorf("hostNetwork pod IP %q, want the node's %q", p.Status.PodIP, p.Status.HostIP)
+	}
+
+	hostname, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(n.kubectl("", "exec", "hostnet", "--", "hostname")); got != hostname {
+		t.Errorf("hostname in the pod %q, want the node's %q", got, hostname)
+	}
+
+	names := netDevNames(n.kubectl("", "exec", "hostnet", "--", "cat", "/proc/net/dev"))
+	if ifc := defaultRouteInterface(t); ifc != "" && !names[ifc] {
+		t.Errorf("the pod does not see the node's %s: %v", ifc, names)
+	}
+	if !names["lo"] {
+		t.Errorf("the pod sees no loopback: %v", names)
+	}
+	got := n.kubectl("", "exec", "hostnet", "--", "wget", "-q", "-O", "-", srv.URL+"/")
+	if got != want {
+		t.Errorf("wget %s from the pod: %q, want %q", srv.URL, got, want)
+	}
+}
+
+// With shareProcessNamespace a container sees the other containers'
+// processes and the pod's infra process as PID 1; without it, only its
+// own.
+func TestShareProcessNamespace(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	pod := func(name string, share bool) string {
+		return fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: %s}
+spec:
+  shareProcessNamespace: %v
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: a
+    image: %s
+    command: [sleep, "3601"]
+  - name: b
+    image: %s
+    command: [sleep, "3602"]
+`, name, share, busybox, busybox)
+	}
+	n.apply(pod("shared", true) + "---\n" + pod("apart", false))
+	n.waitPod("shared", 2*time.Minute, podReady)
+	n.waitPod("apart", 2*time.Minute, podReady)
+
+	ps := n.kubectl("", "exec", "shared", "-c", "b", "--", "ps", "-o", "pid,args")
+	if !strings.Contains(ps, "sleep 3601") || !strings.Contains(ps, "sleep 3602") {
+		t.Errorf("shared: container b's ps does not show both containers' processes:\n%s", ps)
+	}
+	if !strings.Contains(ps, "pause") {
+		t.Errorf("shared: container b's ps does not show the infra process:\n%s", ps)
+	}
+	if got := n.kubectl("", "exec", "shared", "-c", "a", "--", "cat", "/proc/1/cmdline"); !strings.Contains(got, "pause") {
+		t.Errorf("shared: PID 1 is %q, want the infra (pause) process", got)
+	}
+	// Another container's files are reachable through its /proc entry, as
+	// the Kubernetes docs describe for debugging sidecars.
+	if got := n.kubectl("", "exec", "shared", "-c", "b", "--", "sh", "-c", `for p in /proc/[0-9]*; do if grep -q 3601 $p/cmdline 2>/dev/null; then test -d $p/root/bin && echo found; fi; done`); !strings.Contains(got, "found") {
+		t.Errorf("shared: container a's root not reachable from b through /proc: %q", got)
+	}
+
+	ps = n.kubectl("", "exec", "apart", "-c", "b", "--", "ps", "-o", "pid,args")
+	if strings.Contains(ps, "sleep 3601") || strings.Contains(ps, "pause") || !strings.Contains(ps, "sleep 3602") {
+		t.Errorf("apart: container b sees more than its own processes:\n%s", ps)
+	}
+	if got := n.kubectl("", "exec", "apart", "-c", "b", "--", "cat", "/proc/1/cmdline"); !strings.Contains(got, "3602") {
+		t.Errorf("apart: PID 1 of container b is %q, want its own sleep", got)
+	}
+}
+
+// Namespaced sysctls set in the pod's securityContext are what the pod's
+// containers read, and the node's own values stay as they were.
+func TestSysctlNamespaced(t *testing.T) {
+	t.Parallel()
+	read := func(name string) string {
+		b, err := os.ReadFile("/proc/sys/" + strings.ReplaceAll(name, ".", "/"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(strings.Fields(string(b)), " ")
+	}
+	sysctls := map[string]string{
+		"net.ipv4.ip_local_port_range":        "40123 50123",
+		"kernel.shm_rmid_forced":              "1",
+		"net.ipv4.ip_unprivileged_port_start": "1001",
+		"net.ipv4.ping_group_range":           "0 2147483647",
+	}
+	onNode := map[string]string{}
+	for name, v := range sysctls {
+		onNode[name] = read(name)
+		if onNode[name] == v {
+			t.Logf("the node already has %s = %s; the pod's value will not tell", name, v)
+		}
+	}
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: tuned}
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext:
+    sysctls:
+    - {name: net.ipv4.ip_local_port_range, value: "40123 50123"}
+    - {name: kernel.shm_rmid_forced, value: "1"}
+    - {name: net.ipv4.ip_unprivileged_port_start, value: "1001"}
+    - {name: net.ipv4.ping_group_range, value: "0 2147483647"}
+  containers:
+  - name: a
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+  - name: b
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+`)
+	n.waitPod("tuned", 2*time.Minute, podReady)
+	for _, c := range []string{"a", "b"} {
+		for name, want := range sysctls {
+			got := n.kubectl("", "exec", "tuned", "-c", c, "--", "cat", "/proc/sys/"+strings.ReplaceAll(name, ".", "/"))
+			if got = strings.Join(strings.Fields(got), " "); got != want {
+				t.Errorf("container %s reads %s = %q, want %q", c, name, got, want)
+			}
+		}
+	}
+	// busybox sysctl, as a user in the pod would check.
+	if got := n.kubectl("", "exec", "tuned", "-c", "a", "--", "sysctl", "-n", "kernel.shm_rmid_forced"); strings.TrimSpace(got) != "1" {
+		t.Errorf("sysctl -n kernel.shm_rmid_forced in the pod: %q", got)
+	}
+	for name, v := range onNode {
+		if got := read(name); got != v {
+			t.Errorf("the node's %s changed from %q to %q", name, v, got)
+		}
+	}
+}

@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package e2e
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// sleeper is a busybox pod that only sleeps, to exec into.
+func (n *ns) sleeper(name string) {
+	n.t.Helper()
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: ` + name + `}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+`)
+	n.waitPod(name, 2*time.Minute, podReady)
+}
+
+// `kubectl logs -f` shows lines as the container writes them, from stdout
+// and stderr, and returns once the container has exited.
+func TestKubectlLogsFollow(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	// Each step waits for a file the test creates, so what the follower
+	// shows at each point is known without timing.
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: talker}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: ` + busybox + `
+    command:
+    - sh
+    - -c
+    - |
+      echo first
+      until [ -e /tmp/go ]; do sleep 0.1; done
+      echo second-on-stderr >&2
+      until [ -e /tmp/end ]; do sleep 0.1; done
+      echo last
+`)
+	n.waitPod("talker", 2*time.Minute, podPhase(corev1.PodRunning))
+	logs, _ := n.startKubectl(false, "logs", "-f", "talker")
+	logs.waitContains(time.Minute, "first\n")
+
+	n.kubectl("", "exec", "talker", "--", "touch", "/tmp/go")
+	out := logs.waitContains(time.Minute, "second-on-stderr\n")
+	if strings.Contains(out, "last") || logs.ended() {
+		t.Fatalf("before the container's last step: output %q, ended %v", out, logs.ended())
+	}
+
+	n.kubectl("", "exec", "talker", "--", "touch", "/tmp/end")
+	logs.waitContains(time.Minute, "last\n")
+	if err := logs.wait(time.Minute); err != nil {
+		t.Fatalf("kubectl logs -f: %v; stderr %q", err, logs.stderr.String())
+	}
+	if got, want := logs.output(), "first\nsecond-on-stderr\nlast\n"; got != want {
+		t.Errorf("kubectl logs -f showed %q, want %q", got, want)
+	}
+	p := n.waitPod("talker", time.Minute, podPhase(corev1.PodSucceeded))
+	if cs := containerStatus(t, p, "main"); cs.State.Terminated == nil || cs.State.Terminated.ExitCode != 0 {
+		t.Errorf("container state %+v, want terminated with 0", cs.State)
+	}
+	// The log outlives the container: a plain `kubectl logs` still has it.
+	if got := n.kubectl("", "logs", "talker"); got != "first\nsecond-on-stderr\nlast\n" {
+		t.Errorf("kubectl logs after exit: %q", got)
+	}
+}
+
+// `kubectl logs --tail`, `--limit-bytes` and `--timestamps` cut and
+// annotate the container's log as a user expects.
+func TestKubectlLogsTailAndTimestamps(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: counter}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: ` + busybox + `
+    command: [sh, -c, "for i in 1 2 3 4 5; do echo line-$i; done; exec sleep 3600"]
+`)
+	p := n.waitPod("counter", 2*time.Minute, podReady)
+	all := "line-1\nline-2\nline-3\nline-4\nline-5\n"
+	eventually(t, time.Minute, "all five lines logged", func() error {
+		if got, _ := n.kubectlErr("", "logs", "counter"); got != all {
+			return fmt.Errorf("kubectl logs: %q", got)
+		}
+		return nil
+	})
+	if got := n.kubectl("", "logs", "counter", "--tail=2"); got != "line-4\nline-5\n" {
+		t.Errorf("--tail=2: %q", got)
+	}
+	if got := n.kubectl("", "logs", "counter", "--tail=0"); got != "" {
+		t.Errorf("--tail=0: %q", got)
+	}
+	if got := n.kubectl("", "logs", "counter", "--limit-bytes=9"); got != "line-1\nli" {
+		t.Errorf("--limit-bytes=9: %q", got)
+	}
+
+	started := containerStatus(t, p, "main").State.Running.StartedAt.Time
+	lines := strings.Split(strings.TrimSuffix(n.kubectl("", "logs", "counter", "--timestamps"), "\n"), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("--timestamps: %d lines: %q", len(lines), lines)
+	}
+	var prev time.Time
+	for i, l := range lines {
+		stamp, text, ok := strings.Cut(l, " ")
+		if !ok || text != fmt.Sprintf("line-%d", i+1) {
+			t.Errorf("--timestamps line %d: %q", i, l)
+			continue
+		}
+		ts, err := time.Parse(time.RFC3339Nano, stamp)
+		if err != nil {
+			t.Errorf("--timestamps line %d: stamp %q: %v", i, stamp, err)
+			continue
+		}
+		// The stamp is when the runtime read the line: after the container
+		// started (the API's StartedAt has whole seconds), never before the
+		// previous line's.
+		if ts.Before(started.Add(-time.Second)) || ts.Before(prev) || ts.After(time.Now().Add(time.Minute)) {
+			t.Errorf("--timestamps line %d: %v, container started %v, previous line %v", i, ts, started, prev)
+		}
+		prev = ts
+	}
+	if got := n.kubectl("", "logs", "counter", "--timestamps", "--tail=1"); !regexp.MustCompile(`^\S+Z line-5\n$`).MatchString(got) {
+		t.Errorf("--timestamps --tail=1: %q", got)
+	}
+}
+
+// `kubectl exec` without a terminal: stdout and stderr arrive apart, the
+// command's exit status becomes kubectl's, and stdin reaches the command
+// intact.
+func TestKubectlExecStreams(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.sleeper("box")
+
+	stdout, stderr, code := n.runKubectl(nil, "exec", "box", "--", "sh", "-c", "echo to-out; echo to-err >&2")
+	if stdout != "to-out\n" || !strings.Contains(stderr, "to-err\n") || strings.Contains(stderr, "to-out") || code != 0 {
+		t.Errorf("exec echo: stdout %q stderr %q exit %d", stdout, stderr, code)
+	}
+
+	if _, stderr, code := n.runKubectl(nil, "exec", "box", "--", "sh", "-c", "exit 3"); code != 3 {
+		t.Errorf("exec 'exit 3': kubectl exited %d, want 3 (stderr %q)", code, stderr)
+	}
+	if _, stderr, code := n.runKubectl(nil, "exec", "box", "--", "false"); code != 1 {
+		t.Errorf("exec false: kubectl exited %d, want 1 (stderr %q)", code, stderr)
+	}
+	if _, stderr, code := n.runKubectl(nil, "exec", "box", "--", "/no/such/binary"); code == 0 || !strings.Contains(stderr, "no/such/binary") {
+		t.Errorf("exec of a missing binary: exit %d, stderr %q; want a failure naming it", code, stderr)
+	}
+
+	// Stdin: 1 MiB of random bytes through sha256sum, then EOF ends cat.
+	data := make([]byte, 1<<20)
+	_, _ = rand.Read(data)
+	sum := sha256.Sum256(data)
+	stdout, stderr, code = n.runKubectl(bytes.NewReader(data), "exec", "-i", "box", "--", "sha256sum")
+	if got := strings.Fields(stdout); code != 0 || len(got) == 0 || got[0] != hex.EncodeToString(sum[:]) {
+		t.Errorf("exec -i sha256sum: stdout %q stderr %q exit %d, want %x", stdout, stderr, code, sum)
+	}
+	stdout, _, code = n.runKubectl(strings.NewReader("one\ntwo\n"), "exec", "-i", "box", "--", "sh", "-c", "while read l; do echo got:$l; done; echo eof")
+	if stdout != "got:one\ngot:two\neof\n" || code != 0 {
+		t.Errorf("exec -i read loop: %q exit %d", stdout, code)
+	}
+	// Without -i the command gets no stdin: it reads EOF at once.
+	stdout, _, code = n.runKubectl(strings.NewReader("ignored\n"), "exec", "box", "--", "sh", "-c", "cat; echo eof")
+	if stdout != "eof\n" || code != 0 {
+		t.Errorf("exec without -i: %q exit %d", stdout, code)
+	}
+	// Without a terminal the command has none.
+	stdout, _, code = n.runKubectl(nil, "exec", "box", "--", "sh", "-c", "tty; test -t 1 && echo stdout-is-a-tty; true")
+	if !strings.Contains(stdout, "not a tty") || strings.Contains(stdout, "stdout-is-a-tty") || code != 0 {
+		t.Errorf("exec without -t: tty says %q exit %d", stdout, code)
+	}
+}
+
+// `kubectl exec -it` from a terminal: the command gets a terminal of its
+// own of the user's size, follows the user's resizes, reads what the user
+// types, and its exit status becomes kubectl's.
+func TestKubectlExecTTY(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.sleeper("box")
+
+	s := n.startKubectlTTY(33, 101, "exec", "-it", "box", "--", "sh", "-c", "tty; stty size; test -t 0 && test -t 1 && echo stdio-are-ttys; exit 4")
+	err := s.wait(2 * time.Minute)
+	out := s.output()
+	if !regexp.MustCompile(`/dev/pts/\d+\r?\n`).MatchString(out) || !strings.Contains(out, "33 101") || !strings.Contains(out, "stdio-are-ttys") {
+		t.Errorf("exec -it: output %q, want a /dev/pts/N terminal of 33 rows and 101 columns", out)
+	}
+	if code := exitCode(err); code != 4 {
+		t.Errorf("exec -it 'exit 4': kubectl exited %d (%v), want 4", code, err)
+	}
+
+	// An interactive shell: typed lines run, a resize reaches the terminal.
+	s = n.startKubectlTTY(24, 80, "exec", "-it", "box", "--", "sh")
+	s.typeIn("echo $((6*7))x\n")
+	s.waitContains(time.Minute, "42x")
+	s.resize(40, 120)
+	eventually(t, time.Minute, "the resize reaching the container's terminal", func() error {
+		s.typeIn("stty size\n")
+		time.Sleep(200 * time.Millisecond)
+		if !strings.Contains(s.output(), "40 120") {
+			return fmt.Errorf("output so far %q", tail(s.output(), 300))
+		}
+		return nil
+	})
+	s.typeIn("exit 0\n")
+	if err := s.wait(time.Minute); err != nil {
+		t.Errorf("exec -it sh, after exit 0: %v; output %q", err, tail(s.output(), 300))
+	}
+}
+
+// `kubectl attach` joins a running container's output as it is written
+// and, with -i, feeds its stdin.
+func TestKubectlAttach(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: chat}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: echo
+    image: ` + busybox + `
+    stdin: true
+    command: [sh, -c, 'echo ready; while read l; do echo got:$l; [ "$l" = bye ] && exit 0; done; echo stdin-closed']
+  - name: ticker
+    image: ` + busybox + `
+    command: [sh, -c, 'i=0; while true; do i=$((i+1)); echo tick-$i; sleep 0.3; done']
+`)
+	n.waitPod("chat", 2*time.Minute, podReady)
+
+	// Output only: lines written after the attach keep coming.
+	out, _ := n.startKubectl(false, "attach", "chat", "-c", "ticker")
+	tick := regexp.MustCompile(`tick-(\d+)\n`)
+	first := 0
+	out.waitOutput(time.Minute, "a tick", func(o string) error {
+		m := tick.FindStringSubmatch(o)
+		if m == nil {
+			return fmt.Errorf("output %q", o)
+		}
+		first, _ = strconv.Atoi(m[1])
+		return nil
+	})
+	out.waitOutput(time.Minute, "a later tick", func(o string) error {
+		all := tick.FindAllStringSubmatch(o, -1)
+		if last, _ := strconv.Atoi(all[len(all)-1][1]); last <= first+1 {
+			return fmt.Errorf("output %q", tail(o, 200))
+		}
+		return nil
+	})
+	out.stop()
+
+	// Stdin: each line sent comes back from the container's process, which
+	// exits on "bye"; the attach ends with it.
+	chat, in := n.startKubectl(true, "attach", "-i", "chat", "-c", "echo")
+	if _, err := io.WriteString(in, "hello\n"); err != nil {
+		t.Fatal(err)
+	}
+	chat.waitContains(time.Minute, "got:hello\n")
+	if _, err := io.WriteString(in, "bye\n"); err != nil {
+		t.Fatal(err)
+	}
+	chat.waitContains(time.Minute, "got:bye\n")
+	if err := chat.wait(time.Minute); err != nil {
+		t.Errorf("kubectl attach after the container exited: %v; stderr %q", err, chat.stderr.String())
+	}
+	in.Close()
+	if strings.Contains(chat.output(), "ready") {
+		t.Errorf("attach replayed output from before it: %q", chat.output())
+	}
+	p := n.waitPod("chat", time.Minute, func(p *corev1.Pod) error {
+		if cs := containerStatus(t, p, "echo"); cs.State.Terminated == nil {
+			return fmt.Errorf("echo container: %s", containerStates(p))
+		}
+		return nil
+	})
+	if cs := containerStatus(t, p, "echo"); cs.State.Terminated.ExitCode != 0 {
+		t.Errorf("echo container exited %d, want 0", cs.State.Terminated.ExitCode)
+	}
+	// Everything the container wrote, before and during the attach, is in
+	// its log.
+	if got := n.kubectl("", "logs", "chat", "-c", "echo"); got != "ready\ngot:hello\ngot:bye\n" {
+		t.Errorf("echo container's log: %q", got)
+	}
+}
+
+// `kubectl attach -it` to a container with a terminal: the user types into
+// the container's shell, which runs on its terminal, and leaves it.
+func TestKubectlAttachTTY(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: term}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: sh
+    image: ` + busybox + `
+    stdin: true
+    tty: true
+    command: [sh]
+`)
+	n.waitPod("term", 2*time.Minute, podReady)
+	s := n.startKubectlTTY(30, 90, "attach", "-it", "term", "-c", "sh")
+	eventually(t, time.Minute, "the shell answering on its terminal", func() error {
+		s.typeIn("tty; stty size; echo $((5*5))y\n")
+		time.Sleep(200 * time.Millisecond)
+		out := s.output()
+		if !strings.Contains(out, "25y") || !regexp.MustCompile(`/dev/pts/\d+\r?\n`).MatchString(out) {
+			return fmt.Errorf("output so far %q", tail(out, 300))
+		}
+		return nil
+	})
+	if out := s.output(); !strings.Contains(out, "30 90") {
+		t.Errorf("attach -it: the container's terminal is not the user's 30x90: %q", tail(out, 300))
+	}
+	s.typeIn("exit 0\n")
+	if err := s.wait(time.Minute); err != nil {
+		t.Errorf("attach -it, after exit: %v; output %q", err, tail(s.output(), 300))
+	}
+	p := n.waitPod("term", time.Minute, podPhase(corev1.PodSucceeded))
+	if cs := containerStatus(t, p, "sh"); cs.State.Terminated == nil || cs.State.Terminated.ExitCode != 0 {
+		t.Errorf("container state %+v, want terminated with 0", cs.State)
+	}
+}
+
+// `kubectl port-forward` from a local port to a pod's: HTTP works through
+// it, a connection after another.
+func TestKubectlPortForward(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: nginx
+    image: ` + nginx + `
+    ports: [{containerPort: 80}]
+    readinessProbe:
+      tcpSocket: {port: 80}
+      periodSeconds: 1
+`)
+	n.waitPod("web", 2*time.Minute, podReady)
+	pf, _ := n.startKubectl(false, "port-forward", "--address", "127.0.0.1", "pod/web", ":80")
+	forwarding := regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 80`)
+	var port string
+	pf.waitOutput(time.Minute, "the forwarding line", func(o string) error {
+		m := forwarding.FindStringSubmatch(o)
+		if m == nil {
+			return fmt.Errorf("output %q", o)
+		}
+		port = m[1]
+		return nil
+	})
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	for i := 0; i < 3; i++ {
+		resp, err := client.Get("http://127.0.0.1:" + port + "/")
+		if err != nil {
+			t.Fatalf("GET %d through port-forward: %v; kubectl stderr %q", i, err, pf.stderr.String())
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Welcome to nginx!") {
+			t.Fatalf("GET %d through port-forward: %d %q %v", i, resp.StatusCode, body, err)
+		}
+	}
+	if pf.ended() {
+		t.Errorf("port-forward ended: %v %q", pf.err, pf.stderr.String())
+	}
+}
+
+// `kubectl cp` copies files and directories into a container and out of it,
+// byte for byte.
+func TestKubectlCp(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.sleeper("box")
+	target := n.name + "/box"
+	local := t.TempDir()
+
+	// Into the container: a file, and a tree with binary content.
+	blob := make([]byte, 256<<10)
+	_, _ = rand.Read(blob)
+	in := filepath.Join(local, "in")
+	must(t, os.MkdirAll(filepath.Join(in, "sub", "deeper"), 0o755))
+	must(t, os.WriteFile(filepath.Join(local, "note.txt"), []byte("hello from the node\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(in, "blob.bin"), blob, 0o644))
+	must(t, os.WriteFile(filepath.Join(in, "sub", "deeper", "x.txt"), []byte("x\n"), 0o600))
+
+	n.kubectl("", "cp", filepath.Join(local, "note.txt"), target+":/tmp/note.txt")
+	if got := n.kubectl("", "exec", "box", "--", "cat", "/tmp/note.txt"); got != "hello from the node\n" {
+		t.Errorf("copied file reads %q", got)
+	}
+	n.kubectl("", "cp", in, target+":/tmp/in")
+	sum := sha256.Sum256(blob)
+	got := n.kubectl("", "exec", "box", "--", "sh", "-c", "cd /tmp/in && find . -type f | sort && sha256sum blob.bin && cat sub/deeper/x.txt")
+	want := fmt.Sprintf("./blob.bin\n./sub/deeper/x.txt\n%x  blob.bin\nx\n", sum)
+	if got != want {
+		t.Errorf("copied tree in the container:\n%s\nwant:\n%s", got, want)
+	}
+
+	// Out of the container: a tree the container made.
+	n.kubectl("", "exec", "box", "--", "sh", "-c", "mkdir -p /tmp/out/a/b && echo one > /tmp/out/1.txt && echo two > /tmp/out/a/b/2.txt && head -c 100000 /dev/urandom > /tmp/out/a/rand")
+	inPod := n.kubectl("", "exec", "box", "--", "sha256sum", "/tmp/out/a/rand")
+	out := filepath.Join(local, "out")
+	n.kubectl("", "cp", target+":/tmp/out", out)
+	var files []string
+	must(t, filepath.Walk(out, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			rel, _ := filepath.Rel(out, p)
+			files = append(files, rel)
+		}
+		return err
+	}))
+	sort.Strings(files)
+	if strings.Join(files, ",") != "1.txt,a/b/2.txt,a/rand" {
+		t.Errorf("copied out: %v", files)
+	}
+	for name, want := range map[string]string{"1.txt": "one\n", "a/b/2.txt": "two\n"} {
+		if b, err := os.ReadFile(filepath.Join(out, name)); err != nil || string(b) != want {
+			t.Errorf("copied out %s: %q %v", name, b, err)
+		}
+	}
+	rnd, err := os.ReadFile(filepath.Join(out, "a", "rand"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := sha256.Sum256(rnd); len(rnd) != 100000 || !strings.HasPrefix(inPod, hex.EncodeToString(s[:])) {
+		t.Errorf("copied out a/rand: %d bytes, sha256 %x; in the container %q", len(rnd), s, inPod)
+	}
+	// And a single file out, to a named local file.
+	n.kubectl("", "cp", target+":/tmp/note.txt", filepath.Join(local, "back.txt"))
+	if b, err := os.ReadFile(filepath.Join(local, "back.txt")); err != nil || string(b) != "hello from the node\n" {
+		t.Errorf("copied back note: %q %v", b, err)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -355,3 +355,35 @@ func (c *Cluster) waitNodeReady(ctx context.Context) error {
 		return nil
 	})
 }
+
+// KubeletGet reads a path of the kubelet's HTTPS API (/stats/summary,
+// /metrics/cadvisor, ...) directly, as metrics-server does, with the API
+// server's kubelet client certificate. (The API server's node proxy
+// refuses a loopback node address.)
+func (c *Cluster) KubeletGet(ctx context.Context, path string) ([]byte, error) {
+	cert, err := tls.LoadX509KeyPair(c.pki.path("apiserver-kubelet-client.crt"), c.pki.path("apiserver-kubelet-client.key"))
+	if err != nil {
+		return nil, err
+	}
+	// The kubelet serves a self-signed certificate of its own.
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		Certificates: []tls.Certificate{cert}, InsecureSkipVerify: true,
+	}}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("https://127.0.0.1:%d%s", c.kubeletPort, path), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("kubelet %s: %s: %s", path, resp.Status, body)
+	}
+	return body, nil
+}

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// Command summarize reads critest's JUnit report, prints
-// "conformance: N passed, M failed, K skipped" with the failing spec names,
-// and exits 1 if any spec of the expected-pass list did not pass.
+// Command summarize reads a ginkgo JUnit report (critest's, or the node
+// conformance suite's), prints "conformance: N passed, M failed, K skipped"
+// (-name sets the leading word) with the failing spec names, and exits 1 if
+// any spec of the expected-pass list did not pass.
 package main
 
 import (
@@ -58,6 +59,7 @@ func readExpected(path string) ([]string, error) {
 func main() {
 	junit := flag.String("junit", "", "critest JUnit report")
 	expected := flag.String("expected", "", "file listing specs that must pass, one per line")
+	label := flag.String("name", "conformance", "the word that starts each summary line")
 	flag.Parse()
 
 	data, err := os.ReadFile(*junit)
@@ -80,7 +82,7 @@ func main() {
 			case c.Skipped != nil || c.Status == "skipped" || c.Status == "pending":
 				nSkip++
 			case c.Failure != nil || c.Error != nil || c.Status == "failed" || c.Status == "panicked" || c.Status == "timedout" || c.Status == "interrupted":
-				if strings.Contains(c.Name, "[BeforeSuite]") || strings.Contains(c.Name, "[AfterSuite]") || strings.HasPrefix(c.Name, "[It]") || !strings.HasPrefix(c.Name, "[") {
+				if strings.Contains(c.Name, "BeforeSuite]") || strings.Contains(c.Name, "AfterSuite]") || strings.HasPrefix(c.Name, "[It]") || !strings.HasPrefix(c.Name, "[") {
 					failed = append(failed, name)
 				}
 			default:
@@ -92,7 +94,7 @@ func main() {
 		}
 	}
 	sort.Strings(failed)
-	fmt.Printf("conformance: %d passed, %d failed, %d skipped\n", nPass, len(failed), nSkip)
+	fmt.Printf("%s: %d passed, %d failed, %d skipped\n", *label, nPass, len(failed), nSkip)
 	for _, f := range failed {
 		fmt.Printf("  FAILED: %s\n", f)
 	}
@@ -111,11 +113,11 @@ func main() {
 		}
 	}
 	if len(regressions) > 0 {
-		fmt.Printf("conformance: %d of %d expected-pass specs did not pass:\n", len(regressions), len(want))
+		fmt.Printf("%s: %d of %d expected-pass specs did not pass:\n", *label, len(regressions), len(want))
 		for _, r := range regressions {
 			fmt.Printf("  REGRESSION: %s\n", r)
 		}
 		os.Exit(1)
 	}
-	fmt.Printf("conformance: all %d expected-pass specs passed\n", len(want))
+	fmt.Printf("%s: all %d expected-pass specs passed\n", *label, len(want))
 }

@@ -18,7 +18,7 @@
 # Usage: build.sh OUT_DIR [e2e_node]
 #   KUBE_VERSION (default v1.37.2) selects the release.
 #   With e2e_node, also builds the node conformance test binary and the
-#   agnhost and nnp programs of its test images.
+#   agnhost and nnp programs of its test images, and the ginkgo CLI.
 set -euo pipefail
 
 out=${1:?usage: build.sh OUT_DIR [e2e_node]}
@@ -104,5 +104,10 @@ if [ "$want_e2e" = e2e_node ]; then
     -o "$bin/agnhost" k8s.io/kubernetes/test/images/agnhost
   CGO_ENABLED=0 GOFLAGS=-mod=mod $go build -trimpath -ldflags "-s -w" \
     -o "$bin/nnp" k8s.io/kubernetes/test/images/nonewprivs
+  # The ginkgo CLI runs the suite's specs in parallel processes; its version
+  # is the library's that k8s.io/kubernetes requires.
+  ginkgo_version=$(sed -n 's|^\s*github.com/onsi/ginkgo/v2 \(v[^ ]*\).*|\1|p' "$kmod" | head -1)
+  [ -n "$ginkgo_version" ] || { echo "kubebuild: no ginkgo requirement in $kmod" >&2; exit 1; }
+  GOBIN="$bin" CGO_ENABLED=0 GOFLAGS=-mod=readonly $go install "github.com/onsi/ginkgo/v2/ginkgo@$ginkgo_version"
 fi
 echo "$version" > "$bin/.version"

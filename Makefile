@@ -89,6 +89,10 @@ kube: $(KUBE_BIN)/.version
 $(KUBE_BIN)/.version: test/node/kubebuild/build.sh
 	KUBE_VERSION=$(KUBE_VERSION) GO=$(GO) test/node/kubebuild/build.sh $(KUBE_CACHE)
 
+# With e2e_node, build.sh adds the node conformance suite, agnhost, nnp and ginkgo.
+$(KUBE_BIN)/e2e_node.test: test/node/kubebuild/build.sh
+	KUBE_VERSION=$(KUBE_VERSION) GO=$(GO) test/node/kubebuild/build.sh $(KUBE_CACHE) e2e_node
+
 $(BIN)/test-registry: $(GO_SOURCES)
 	$(GO) build -o $@ ./test/cmd/test-registry
 
@@ -115,6 +119,11 @@ node-e2e: build tools kube $(BIN)/crictl $(BIN)/test-registry
 ## conformance: critest against a podshim on temporary dirs, images from a loopback registry
 conformance: build $(BIN)/critest $(BIN)/crictl $(BIN)/test-registry
 	BIN=$(BIN) test/conformance/run.sh
+
+## node-conformance: the upstream [NodeConformance] specs of test/e2e_node against podshim, offline
+.PHONY: node-conformance
+node-conformance: build tools $(BIN)/crictl $(BIN)/test-registry $(KUBE_BIN)/e2e_node.test
+	BIN=$(BIN) KUBE_BIN=$(KUBE_BIN) test/node/conformance/run.sh
 
 ## bench: pod-ready latency, memory per pod, daemon idle RSS, 100 concurrent pods
 bench: build tools $(BIN)/crictl $(BIN)/test-registry

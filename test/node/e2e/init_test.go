@@ -3,7 +3,9 @@
 package e2e
 
 import (
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,5 +122,109 @@ spec:
 	}
 	if out, err := n.logs("broken", "fails", false); err != nil || len(lines(out)) == 0 || lines(out)[0] != "about to fail" {
 		t.Errorf("logs of the failed init container: %q, %v", out, err)
+	}
+}
+
+// Under restartPolicy Always (the default), a failing init container is
+// run again until it succeeds, and only then the app starts. It fails on its
+// first run only, counting its runs in an emptyDir.
+func TestInitContainerRetriedUntilItSucceeds(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: retried}
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: setup
+    image: ` + busybox + `
+    command: [sh, -c, 'echo run >> /work/runs; [ $(wc -l < /work/runs) -ge 2 ]']
+    volumeMounts: [{name: work, mountPath: /work}]
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sh, -c, 'wc -l < /work/runs; exec sleep 3600']
+    volumeMounts: [{name: work, mountPath: /work}]
+  volumes:
+  - {name: work, emptyDir: {}}
+`)
+	p := n.waitPod("retried", 2*time.Minute, podReady)
+	setup := containerStatus(t, p, "setup")
+	if setup.RestartCount != 1 || setup.State.Terminated == nil || setup.State.Terminated.ExitCode != 0 {
+		t.Errorf("init container: want one restart and success: %s", containerStates(p))
+	}
+	if last := setup.LastTerminationState.Terminated; last == nil || last.ExitCode != 1 {
+		t.Errorf("init container's failed run not reported: %+v", setup.LastTerminationState)
+	}
+	eventually(t, 30*time.Second, "app logs", func() error {
+		out, err := n.logs("retried", "app", false)
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(out) != "2" {
+			return fmt.Errorf("app saw %q init runs, want 2", out)
+		}
+		return nil
+	})
+}
+
+// A sidecar (an init container with restartPolicy Always) starts before
+// the app, once its startup probe passes, and keeps running beside it; when
+// the app of a restartPolicy Never pod ends, the sidecar is stopped and the
+// pod Succeeds.
+func TestInitSidecarRunsBesideApp(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: withsidecar}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: sidecar
+    image: ` + busybox + `
+    restartPolicy: Always
+    command: [sh, -c, 'echo "sidecar up" > /shared/status; exec sleep 3600']
+    volumeMounts: [{name: shared, mountPath: /shared}]
+    startupProbe:
+      exec: {command: [cat, /shared/status]}
+      periodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    # Runs until told to finish, so the test sees both running.
+    command: [sh, -c, 'cat /shared/status; while [ ! -e /shared/finish ]; do sleep 0.2; done; echo "app done"']
+    volumeMounts: [{name: shared, mountPath: /shared}]
+  volumes:
+  - {name: shared, emptyDir: {}}
+`)
+	p := n.waitPod("withsidecar", 2*time.Minute, func(p *corev1.Pod) error {
+		if err := containerRunning("sidecar")(p); err != nil {
+			return err
+		}
+		return containerRunning("app")(p)
+	})
+	if side, app := containerStatus(t, p, "sidecar"), containerStatus(t, p, "app"); app.State.Running.StartedAt.Before(&side.State.Running.StartedAt) {
+		t.Errorf("app started at %v, before its sidecar at %v", app.State.Running.StartedAt, side.State.Running.StartedAt)
+	}
+	eventually(t, 30*time.Second, "app logs", func() error {
+		out, err := n.logs("withsidecar", "app", false)
+		if err != nil {
+			return err
+		}
+		if l := lines(out); len(l) == 0 || l[0] != "sidecar up" {
+			return fmt.Errorf("app printed %q, want the sidecar's status first", out)
+		}
+		return nil
+	})
+	n.execOut("withsidecar", "sidecar", "touch", "/shared/finish")
+	p = n.waitPod("withsidecar", 2*time.Minute, podPhase(corev1.PodSucceeded))
+	if app := containerStatus(t, p, "app").State.Terminated; app == nil || app.ExitCode != 0 {
+		t.Errorf("app: %s", containerStates(p))
+	}
+	if side := containerStatus(t, p, "sidecar"); side.State.Terminated == nil {
+		t.Errorf("sidecar not stopped after the app ended: %s", containerStates(p))
 	}
 }

@@ -183,3 +183,44 @@ spec:
 	})
 	n.waitEvent("slowstart", "Killing", "failed liveness probe", 1, 30*time.Second)
 }
+
+// An exec probe that outlives its timeoutSeconds fails as timed out: the
+// runtime ends the command and says so, and the pod is not Ready, until a
+// quick enough probe passes. The probe reads how long to take from a file.
+func TestProbeExecTimeout(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: slowprobe}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sh, -c, 'echo 30 > /tmp/delay; exec sleep 3600']
+    readinessProbe:
+      exec: {command: [sh, -c, 'sleep $(cat /tmp/delay)']}
+      periodSeconds: 1
+      timeoutSeconds: 1
+      failureThreshold: 1
+`)
+	n.waitPod("slowprobe", 2*time.Minute, containerRunning("app"))
+	n.waitEvent("slowprobe", "Unhealthy", "timed out", 1, time.Minute)
+	if p := n.pod("slowprobe"); isReady(p) {
+		t.Fatalf("pod Ready while its probe times out: %s", containerStates(p))
+	}
+	n.execOut("slowprobe", "app", "sh", "-c", "echo 0 > /tmp/delay")
+	n.waitPod("slowprobe", time.Minute, podReady)
+	// The timed-out probes' processes were ended, not left behind.
+	eventually(t, 30*time.Second, "no probe process left", func() error {
+		out, err := n.execErr("slowprobe", "app", "ps", "-o", "args")
+		if err != nil {
+			return err
+		}
+		if strings.Contains(out, "sleep 30") {
+			return fmt.Errorf("timed-out probe commands still run:\n%s", out)
+		}
+		return nil
+	})
+}

@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -437,5 +439,233 @@ spec:
 		if id := containerStatus(t, p, name).ContainerID; id != "" {
 			t.Errorf("refused container %s was created: %s", name, id)
 		}
+	}
+}
+
+// subPath mounts one directory or file of a volume: a container sees only
+// its sub directory of a shared emptyDir (made for it if missing), and a
+// configMap key mounted by subPath is a file beside the image's own files.
+func TestVolumeSubPath(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: conf}
+data: {app.conf: "setting=1\n"}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: subpaths}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: a
+    image: ` + busybox + `
+    command: [sh, -c, 'echo "from a" > /mine/file; exec sleep 3600']
+    volumeMounts:
+    - {name: shared, mountPath: /mine, subPath: a}
+    - {name: conf, mountPath: /etc/app.conf, subPath: app.conf}
+  - name: whole
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeMounts:
+    - {name: shared, mountPath: /all}
+  volumes:
+  - {name: shared, emptyDir: {}}
+  - {name: conf, configMap: {name: conf}}
+`)
+	n.waitPod("subpaths", 2*time.Minute, podReady)
+	eventually(t, 30*time.Second, "a's file in the whole volume", func() error {
+		out, err := n.execErr("subpaths", "whole", "cat", "/all/a/file")
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(out) != "from a" {
+			return fmt.Errorf("read %q", out)
+		}
+		return nil
+	})
+	n.execOut("subpaths", "whole", "sh", "-c", "echo outside > /all/top")
+	if out, err := n.execErr("subpaths", "a", "ls", "/mine"); err != nil || strings.TrimSpace(out) != "file" {
+		t.Errorf("subPath mount lists %q (%v), want only its own file", out, err)
+	}
+	if got := n.execOut("subpaths", "a", "cat", "/etc/app.conf"); got != "setting=1\n" {
+		t.Errorf("configMap subPath file reads %q", got)
+	}
+	// The image's /etc is still there around the mounted file.
+	if _, err := n.execErr("subpaths", "a", "cat", "/etc/passwd"); err != nil {
+		t.Errorf("a subPath file mount hid the image's /etc: %v", err)
+	}
+}
+
+// A downwardAPI volume shows the pod's own metadata and resources, and the
+// labels file follows when the pod is relabelled.
+func TestVolumeDownwardAPI(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata:
+  name: self
+  labels: {tier: web}
+  annotations: {note: hello}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    resources:
+      limits: {memory: 64Mi, cpu: 250m}
+    volumeMounts: [{name: info, mountPath: /etc/podinfo}]
+  volumes:
+  - name: info
+    downwardAPI:
+      items:
+      - {path: name, fieldRef: {fieldPath: metadata.name}}
+      - {path: namespace, fieldRef: {fieldPath: metadata.namespace}}
+      - {path: labels, fieldRef: {fieldPath: metadata.labels}}
+      - {path: annotations, fieldRef: {fieldPath: metadata.annotations}}
+      - {path: mem_limit, resourceFieldRef: {containerName: app, resource: limits.memory, divisor: 1Mi}}
+      - {path: cpu_limit, resourceFieldRef: {containerName: app, resource: limits.cpu, divisor: 1m}}
+`)
+	n.waitPod("self", 2*time.Minute, podReady)
+	for file, want := range map[string]string{
+		"name": "self", "namespace": n.name, "mem_limit": "64", "cpu_limit": "250",
+	} {
+		if got := strings.TrimSpace(n.execOut("self", "app", "cat", "/etc/podinfo/"+file)); got != want {
+			t.Errorf("downwardAPI %s: %q, want %q", file, got, want)
+		}
+	}
+	if got := n.execOut("self", "app", "cat", "/etc/podinfo/labels"); !strings.Contains(got, `tier="web"`) {
+		t.Errorf("labels file %q, want tier=\"web\"", got)
+	}
+	if got := n.execOut("self", "app", "cat", "/etc/podinfo/annotations"); !strings.Contains(got, `note="hello"`) {
+		t.Errorf("annotations file %q, want note=\"hello\"", got)
+	}
+	n.kubectl("", "label", "pod", "self", "tier=db", "--overwrite")
+	eventually(t, 2*time.Minute, "the new label in the labels file", func() error {
+		out, err := n.execErr("self", "app", "cat", "/etc/podinfo/labels")
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(out, `tier="db"`) {
+			return fmt.Errorf("labels file %q", out)
+		}
+		return nil
+	})
+}
+
+// A hostPath volume is the node's directory: what the pod writes, the node
+// has; a volumeMount with readOnly refuses writes, though the same volume
+// mounted read-write in another container takes them.
+func TestVolumeHostPathAndReadOnlyMount(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	dir, err := os.MkdirTemp("", "nodea-hostpath.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if err := os.WriteFile(filepath.Join(dir, "from-node"), []byte("node data\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: hostdir}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: rw
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeMounts: [{name: host, mountPath: /host}]
+  - name: ro
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeMounts: [{name: host, mountPath: /host, readOnly: true}]
+  volumes:
+  - name: host
+    hostPath: {path: ` + dir + `, type: Directory}
+`)
+	n.waitPod("hostdir", 2*time.Minute, podReady)
+	if got := n.execOut("hostdir", "ro", "cat", "/host/from-node"); got != "node data\n" {
+		t.Errorf("pod reads the node's file as %q", got)
+	}
+	n.execOut("hostdir", "rw", "sh", "-c", "echo pod data > /host/from-pod")
+	if got, err := os.ReadFile(filepath.Join(dir, "from-pod")); err != nil || string(got) != "pod data\n" {
+		t.Errorf("the node reads the pod's file as %q, %v", got, err)
+	}
+	out, err := n.execErr("hostdir", "ro", "sh", "-c", "echo x > /host/denied")
+	if err == nil {
+		t.Errorf("a readOnly volumeMount took a write")
+	} else if !strings.Contains(out+err.Error(), "Read-only file system") {
+		t.Errorf("a readOnly volumeMount refused a write with %v %q, want EROFS", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "denied")); err == nil {
+		t.Errorf("the readOnly mount's write reached the node")
+	}
+}
+
+// statusField returns a field of /proc/self/status ("NoNewPrivs", "CapEff").
+func statusField(status, field string) string {
+	for _, l := range lines(status) {
+		if k, v, ok := strings.Cut(l, ":"); ok && k == field {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// readOnlyRootFilesystem makes the image's files read-only while volumes
+// stay writable; allowPrivilegeEscalation false sets no_new_privs; dropped
+// and added capabilities show in the process's effective set.
+func TestSecurityRootFilesystemPrivilegesCapabilities(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: locked}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: locked
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    securityContext:
+      readOnlyRootFilesystem: true
+      allowPrivilegeEscalation: false
+      capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+  - name: plain
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+  volumes:
+  - {name: scratch, emptyDir: {}}
+`)
+	n.waitPod("locked", 2*time.Minute, podReady)
+	out, err := n.execErr("locked", "locked", "touch", "/etc/new")
+	if err == nil {
+		t.Errorf("readOnlyRootFilesystem took a write")
+	} else if !strings.Contains(out+err.Error(), "Read-only file system") {
+		t.Errorf("readOnlyRootFilesystem refused a write with %v %q, want EROFS", err, out)
+	}
+	n.execOut("locked", "locked", "touch", "/scratch/ok")
+	n.execOut("locked", "plain", "touch", "/etc/new")
+
+	locked := n.execOut("locked", "locked", "cat", "/proc/self/status")
+	if got := statusField(locked, "NoNewPrivs"); got != "1" {
+		t.Errorf("allowPrivilegeEscalation false: NoNewPrivs %q, want 1", got)
+	}
+	// NET_BIND_SERVICE is capability 10, alone.
+	if got := statusField(locked, "CapEff"); got != "0000000000000400" {
+		t.Errorf("drop ALL, add NET_BIND_SERVICE: CapEff %s, want 0000000000000400", got)
+	}
+	plain := n.execOut("locked", "plain", "cat", "/proc/self/status")
+	if got := statusField(plain, "NoNewPrivs"); got != "0" {
+		t.Errorf("default container: NoNewPrivs %q, want 0", got)
+	}
+	if got := statusField(plain, "CapEff"); got == "0000000000000400" || got == "" || got == "0000000000000000" {
+		t.Errorf("default container: CapEff %q, want the runtime's default set", got)
 	}
 }

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// restartPolicy Never: a container that exits 1 leaves the pod Failed,
+// with exit code 1 and no restart.
+func TestRestartPolicyNeverFailsWithoutRestart(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: never}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sh, -c, "echo failing; exit 1"]
+`)
+	p := n.waitPod("never", 2*time.Minute, podPhase(corev1.PodFailed))
+	cs := containerStatus(t, p, "app")
+	if cs.State.Terminated == nil {
+		t.Fatalf("container not terminated: %s", containerStates(p))
+	}
+	if st := cs.State.Terminated; st.ExitCode != 1 || st.Reason != "Error" {
+		t.Errorf("exit %d reason %q, want 1 Error", st.ExitCode, st.Reason)
+	}
+	if cs.RestartCount != 0 || cs.LastTerminationState.Terminated != nil {
+		t.Errorf("restarted: count %d, last state %+v", cs.RestartCount, cs.LastTerminationState)
+	}
+	if got := n.kubectl("", "logs", "never"); got != "failing\n" {
+		t.Errorf("logs %q, want %q", got, "failing\n")
+	}
+}
+
+// restartPolicy OnFailure: a container that exits 1 is restarted (its
+// first run's log is there as --previous); when the restarted one exits 0
+// the pod Succeeded. An emptyDir remembers the first run across the
+// restart; the second waits for the test to let it finish.
+func TestRestartPolicyOnFailureRestartsUntilSuccess(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: onfailure}
+spec:
+  restartPolicy: OnFailure
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: state, emptyDir: {}}]
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sh, -c, "if [ -e /state/ran ]; then echo second run; until [ -e /state/finish ]; do usleep 100000; done; exit 0; fi; touch /state/ran; echo first run; exit 1"]
+    volumeMounts: [{name: state, mountPath: /state}]
+`)
+	p := n.waitPod("onfailure", 3*time.Minute, func(p *corev1.Pod) error {
+		for _, cs := range p.Status.ContainerStatuses {
+			if cs.RestartCount == 1 && cs.State.Running != nil {
+				return nil
+			}
+		}
+		return fmt.Errorf("not running again after one restart: %s", containerStates(p))
+	})
+	if st := containerStatus(t, p, "app").LastTerminationState.Terminated; st == nil || st.ExitCode != 1 || st.Reason != "Error" {
+		t.Errorf("last state %+v, want terminated exit 1 Error", containerStatus(t, p, "app").LastTerminationState)
+	}
+	if got := n.kubectl("", "logs", "onfailure", "--previous"); got != "first run\n" {
+		t.Errorf("logs --previous %q, want %q", got, "first run\n")
+	}
+	n.kubectl("", "exec", "onfailure", "--", "touch", "/state/finish")
+	p = n.waitPod("onfailure", 2*time.Minute, podPhase(corev1.PodSucceeded))
+	cs := containerStatus(t, p, "app")
+	if cs.RestartCount != 1 {
+		t.Errorf("restart count %d, want 1", cs.RestartCount)
+	}
+	if st := cs.State.Terminated; st == nil || st.ExitCode != 0 || st.Reason != "Completed" {
+		t.Errorf("state %+v, want terminated exit 0 Completed", cs.State)
+	}
+	if got := n.kubectl("", "logs", "onfailure"); got != "second run\n" {
+		t.Errorf("logs %q, want %q", got, "second run\n")
+	}
+}
+
+// A Job of two completions runs to completion, as `kubectl wait` reports,
+// with two Succeeded pods whose logs are there to read.
+func TestJobRunsToCompletion(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: batch/v1
+kind: Job
+metadata: {name: twice}
+spec:
+  completions: 2
+  parallelism: 2
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: work
+        image: ` + busybox + `
+        command: [sh, -c, "echo done $(hostname)"]
+`)
+	n.kubectl("", "wait", "--for=condition=complete", "job/twice", "--timeout=180s")
+	var job batchv1.Job
+	if err := json.Unmarshal([]byte(n.kubectl("", "get", "job", "twice", "-o", "json")), &job); err != nil {
+		t.Fatal(err)
+	}
+	if job.Status.Succeeded != 2 || job.Status.Failed != 0 {
+		t.Errorf("job succeeded %d failed %d, want 2 and 0", job.Status.Succeeded, job.Status.Failed)
+	}
+	var pods corev1.PodList
+	if err := json.Unmarshal([]byte(n.kubectl("", "get", "pods", "-l", "job-name=twice", "-o", "json")), &pods); err != nil {
+		t.Fatal(err)
+	}
+	succeeded := 0
+	for _, p := range pods.Items {
+		if p.Status.Phase != corev1.PodSucceeded {
+			continue
+		}
+		succeeded++
+		if got, want := n.kubectl("", "logs", p.Name), fmt.Sprintf("done %s\n", p.Name); got != want {
+			t.Errorf("pod %s logs %q, want %q", p.Name, got, want)
+		}
+	}
+	if succeeded != 2 {
+		var phases []string
+		for _, p := range pods.Items {
+			phases = append(phases, p.Name+" "+string(p.Status.Phase))
+		}
+		t.Errorf("%d Succeeded pods, want 2: %s", succeeded, strings.Join(phases, ", "))
+	}
+}

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package e2e
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// A postStart hook runs in the container (what it writes is there to see
+// with kubectl exec), and on delete the preStop hook runs before the
+// container gets SIGTERM: the order both leave in a hostPath file is
+// prestop, then TERM.
+func TestLifecyclePostStartAndPreStopHooks(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	dir := hostDir(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: hooks}
+spec:
+  terminationGracePeriodSeconds: 30
+  volumes: [{name: host, hostPath: {path: ` + dir + `, type: Directory}}]
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sh, -c, "trap 'echo TERM >> /host/order; exit 0' TERM; echo main >> /host/order; sleep 3600 & wait"]
+    volumeMounts: [{name: host, mountPath: /host}]
+    lifecycle:
+      postStart:
+        exec: {command: [sh, -c, "echo from postStart > /tmp/poststart; echo poststart >> /host/order"]}
+      preStop:
+        exec: {command: [sh, -c, "echo prestop >> /host/order"]}
+`)
+	n.waitPod("hooks", 2*time.Minute, podReady)
+	if got := strings.TrimSpace(n.kubectl("", "exec", "hooks", "--", "cat", "/tmp/poststart")); got != "from postStart" {
+		t.Fatalf("postStart's file in the container: %q, want %q", got, "from postStart")
+	}
+	n.deletePod("hooks")
+	lines := strings.Fields(readHostFile(t, dir, "order"))
+	// main and poststart race; prestop and TERM come last, in that order.
+	if len(lines) != 4 || lines[2] != "prestop" || lines[3] != "TERM" {
+		t.Fatalf("hook and signal order %q, want main and poststart (either order), then prestop, then TERM", lines)
+	}
+	if !(lines[0] == "main" && lines[1] == "poststart" || lines[0] == "poststart" && lines[1] == "main") {
+		t.Fatalf("hook and signal order %q: the container and its postStart hook should each have run once", lines)
+	}
+}
+
+// On delete, a container that traps SIGTERM gets it and exits at once;
+// one that shrugs SIGTERM off keeps running for the grace period and is
+// then killed. Both write what they saw to a hostPath file; the stubborn
+// one's clock (/proc/uptime) shows it ran on for about the grace period.
+func TestLifecycleGracePeriodHonoured(t *testing.T) {
+	t.Parallel()
+	const grace = 4
+	n := newNS(t)
+	dir := hostDir(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: grace}
+spec:
+  terminationGracePeriodSeconds: ` + strconv.Itoa(grace) + `
+  volumes: [{name: host, hostPath: {path: ` + dir + `, type: Directory}}]
+  containers:
+  - name: polite
+    image: ` + busybox + `
+    command: [sh, -c, "trap 'echo TERM > /host/polite; exit 0' TERM; sleep 3600 & wait"]
+    volumeMounts: [{name: host, mountPath: /host}]
+  - name: stubborn
+    image: ` + busybox + `
+    command: [sh, -c, "trap 'read up x < /proc/uptime; echo TERM $up >> /host/stubborn' TERM; while :; do read up x < /proc/uptime; echo tick $up >> /host/stubborn; usleep 100000; done"]
+    volumeMounts: [{name: host, mountPath: /host}]
+`)
+	n.waitPod("grace", 2*time.Minute, podReady)
+	n.deletePod("grace")
+
+	if got := readHostFile(t, dir, "polite"); got != "TERM\n" {
+		t.Errorf("the container that traps SIGTERM wrote %q, want %q", got, "TERM\n")
+	}
+	var term, last float64
+	sawTerm := false
+	for _, line := range strings.Split(strings.TrimSpace(readHostFile(t, dir, "stubborn")), "\n") {
+		var what string
+		var at float64
+		if _, err := fmt.Sscanf(line, "%s %g", &what, &at); err != nil {
+			t.Fatalf("stubborn container's line %q: %v", line, err)
+		}
+		switch {
+		case what == "TERM" && !sawTerm:
+			term, sawTerm = at, true
+		case what == "tick":
+			last = at
+		}
+	}
+	if !sawTerm {
+		t.Fatalf("the container that ignores SIGTERM never got it")
+	}
+	// The kubelet's grace period starts a little before the signal is
+	// handled; a second's slack allows for that and the tick interval.
+	ran := last - term
+	if ran < grace-1 {
+		t.Fatalf("the container that ignores SIGTERM ran %.2fs after it, want about the grace period %ds before the kill", ran, grace)
+	}
+	t.Logf("the container that ignores SIGTERM ran %.2fs after it (grace period %ds)", ran, grace)
+}
+
+// When activeDeadlineSeconds passes the kubelet stops the pod as on
+// delete, and the pod stays to show how: Failed (DeadlineExceeded), the
+// container that handled SIGTERM exited with its own code, the one that
+// ignored it was killed (137).
+func TestLifecycleActiveDeadlineStopsContainersWithGrace(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: deadline}
+spec:
+  restartPolicy: Never
+  activeDeadlineSeconds: 5
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: polite
+    image: ` + busybox + `
+    command: [sh, -c, "trap 'exit 7' TERM; sleep 3600 & wait"]
+  - name: stubborn
+    image: ` + busybox + `
+    command: [sh, -c, "trap 'echo ignored' TERM; while :; do usleep 100000; done"]
+`)
+	p := n.waitPod("deadline", 2*time.Minute, func(p *corev1.Pod) error {
+		if err := podPhase(corev1.PodFailed)(p); err != nil {
+			return err
+		}
+		if err := terminated("polite")(p); err != nil {
+			return err
+		}
+		return terminated("stubborn")(p)
+	})
+	if p.Status.Reason != "DeadlineExceeded" {
+		t.Errorf("pod reason %q, want DeadlineExceeded", p.Status.Reason)
+	}
+	if st := containerStatus(t, p, "polite").State.Terminated; st.ExitCode != 7 {
+		t.Errorf("container that handles SIGTERM: exit %d (%s), want 7", st.ExitCode, st.Reason)
+	}
+	if st := containerStatus(t, p, "stubborn").State.Terminated; st.ExitCode != 137 || st.Reason != "Error" {
+		t.Errorf("container that ignores SIGTERM: exit %d reason %q, want 137 (SIGKILL) Error", st.ExitCode, st.Reason)
+	}
+}
+
+// terminationMessagePolicy File: what the container writes to its
+// terminationMessagePath (the default /dev/termination-log or one of its
+// own) is the message of its terminated state, whatever its exit code.
+func TestTerminationMessageFromFile(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: msg}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: default-path
+    image: ` + busybox + `
+    command: [sh, -c, "printf 'all done\nbye' > /dev/termination-log"]
+  - name: own-path
+    image: ` + busybox + `
+    command: [sh, -c, "printf 'failed on purpose' > /var/run/app/status; exit 2"]
+    terminationMessagePath: /var/run/app/status
+    terminationMessagePolicy: File
+`)
+	p := n.waitPod("msg", 2*time.Minute, podPhase(corev1.PodFailed))
+	for _, c := range []struct {
+		name, msg string
+		code      int32
+	}{
+		{"default-path", "all done\nbye", 0},
+		{"own-path", "failed on purpose", 2},
+	} {
+		st := containerStatus(t, p, c.name).State.Terminated
+		if st == nil {
+			t.Errorf("%s: not terminated: %s", c.name, containerStates(p))
+			continue
+		}
+		if st.Message != c.msg || st.ExitCode != c.code {
+			t.Errorf("%s: message %q exit %d, want %q exit %d", c.name, st.Message, st.ExitCode, c.msg, c.code)
+		}
+	}
+}
+
+// terminationMessagePolicy FallbackToLogsOnError: a failing container
+// that wrote no message file gets the tail of its log as the message; one
+// that succeeds gets none; a file, when written, wins over the log.
+func TestTerminationMessageFallbackToLogsOnError(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: fallback}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: fails
+    image: ` + busybox + `
+    command: [sh, -c, "echo first line; echo last words; exit 3"]
+    terminationMessagePolicy: FallbackToLogsOnError
+  - name: succeeds
+    image: ` + busybox + `
+    command: [sh, -c, "echo all is well"]
+    terminationMessagePolicy: FallbackToLogsOnError
+  - name: fails-with-file
+    image: ` + busybox + `
+    command: [sh, -c, "echo noise; printf 'from the file' > /dev/termination-log; exit 4"]
+    terminationMessagePolicy: FallbackToLogsOnError
+`)
+	p := n.waitPod("fallback", 2*time.Minute, podPhase(corev1.PodFailed))
+	for _, c := range []struct {
+		name, msg string
+		code      int32
+	}{
+		{"fails", "first line\nlast words\n", 3},
+		{"succeeds", "", 0},
+		{"fails-with-file", "from the file", 4},
+	} {
+		st := containerStatus(t, p, c.name).State.Terminated
+		if st == nil {
+			t.Errorf("%s: not terminated: %s", c.name, containerStates(p))
+			continue
+		}
+		if st.Message != c.msg || st.ExitCode != c.code {
+			t.Errorf("%s: message %q exit %d, want %q exit %d", c.name, st.Message, st.ExitCode, c.msg, c.code)
+		}
+	}
+}

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// cgroupV1 is where the node's cgroup v1 hierarchies are mounted.
+const cgroupV1 = "/sys/fs/cgroup"
+
+// unlimitedMemory is the least memory.limit_in_bytes cgroup v1 reports for
+// "no limit" (the page-rounded maximum of a signed 64-bit number).
+const unlimitedMemory = int64(1) << 62
+
+// containerCgroup is where a running container's processes are in one
+// cgroup v1 hierarchy, as the container's own /proc/self/cgroup says.
+func (n *ns) containerCgroup(pod, container, controller string) string {
+	n.t.Helper()
+	out := n.kubectl("", "exec", pod, "-c", container, "--", "cat", "/proc/self/cgroup")
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		// hierarchy-ID:controller-list:path
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		for _, c := range strings.Split(parts[1], ",") {
+			if c == controller {
+				return parts[2]
+			}
+		}
+	}
+	n.t.Fatalf("%s/%s: no %s cgroup in /proc/self/cgroup:\n%s", pod, container, controller, out)
+	return ""
+}
+
+// cgroupValue reads one cgroup v1 file on the node as a number.
+func cgroupValue(t *testing.T, controller, cgroup, file string) int64 {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(cgroupV1, controller, cgroup, file))
+	if err != nil {
+		t.Fatalf("read the node's cgroup file: %v", err)
+	}
+	v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		t.Fatalf("%s/%s: %v", cgroup, file, err)
+	}
+	return v
+}
+
+// Guaranteed, Burstable and BestEffort pods get their QoS class in the
+// status, and their containers run in the kubelet's cgroup for it (below
+// the node's cgroup root: kubepods/pod<uid>, kubepods/burstable/pod<uid>,
+// kubepods/besteffort/pod<uid>) with the memory limit, CFS quota and CPU
+// shares the spec asks for, which the container also sees at
+// /sys/fs/cgroup.
+func TestQoSClassesAndCgroups(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat(filepath.Join(cgroupV1, "memory", "memory.limit_in_bytes")); err != nil {
+		t.Skipf("this test reads cgroup v1 files and the node has no cgroup v1 memory hierarchy: %v", err)
+	}
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: guaranteed}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    resources:
+      limits: {cpu: 250m, memory: 64Mi}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: burstable}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: limited
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    resources:
+      requests: {cpu: 100m, memory: 32Mi}
+      limits: {cpu: 500m, memory: 96Mi}
+  - name: requests-only
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    resources:
+      requests: {cpu: 50m}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: besteffort}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+`)
+	const period = 100000 // the kubelet's default CFS period, in µs
+	for _, c := range []struct {
+		pod, container string
+		qos            corev1.PodQOSClass
+		qosDir         string // below <root>/kubepods
+		memory         int64  // 0: unlimited
+		quota, shares  int64
+	}{
+		{"guaranteed", "app", corev1.PodQOSGuaranteed, "", 64 << 20, 250 * period / 1000, 250 * 1024 / 1000},
+		{"burstable", "limited", corev1.PodQOSBurstable, "burstable", 96 << 20, 500 * period / 1000, 100 * 1024 / 1000},
+		{"burstable", "requests-only", corev1.PodQOSBurstable, "burstable", 0, -1, 50 * 1024 / 1000},
+		{"besteffort", "app", corev1.PodQOSBestEffort, "besteffort", 0, -1, 2},
+	} {
+		what := c.pod + "/" + c.container
+		p := n.waitPod(c.pod, 2*time.Minute, podReady)
+		if p.Status.QOSClass != c.qos {
+			t.Errorf("%s: qosClass %q, want %q", what, p.Status.QOSClass, c.qos)
+		}
+		podCgroup := path.Join(node.CgroupRoot(), "kubepods", c.qosDir, "pod"+string(p.UID))
+		for _, controller := range []string{"memory", "cpu"} {
+			cg := n.containerCgroup(c.pod, c.container, controller)
+			if path.Dir(cg) != podCgroup {
+				t.Errorf("%s: %s cgroup %s, want one directly below the pod's %s", what, controller, cg, podCgroup)
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(cgroupV1, controller, podCgroup)); err != nil {
+				t.Errorf("%s: the pod's %s cgroup on the node: %v", what, controller, err)
+			}
+		}
+		memCg := n.containerCgroup(c.pod, c.container, "memory")
+		cpuCg := n.containerCgroup(c.pod, c.container, "cpu")
+		mem := cgroupValue(t, "memory", memCg, "memory.limit_in_bytes")
+		if c.memory == 0 && mem < unlimitedMemory || c.memory != 0 && mem != c.memory {
+			t.Errorf("%s: memory.limit_in_bytes %d, want %s", what, mem, limitString(c.memory))
+		}
+		if got := cgroupValue(t, "cpu", cpuCg, "cpu.cfs_quota_us"); got != c.quota {
+			t.Errorf("%s: cpu.cfs_quota_us %d, want %d", what, got, c.quota)
+		}
+		if c.quota > 0 {
+			if got := cgroupValue(t, "cpu", cpuCg, "cpu.cfs_period_us"); got != period {
+				t.Errorf("%s: cpu.cfs_period_us %d, want %d", what, got, period)
+			}
+		}
+		if got := cgroupValue(t, "cpu", cpuCg, "cpu.shares"); got != c.shares {
+			t.Errorf("%s: cpu.shares %d, want %d", what, got, c.shares)
+		}
+		// What a program in the container (a JVM, say) reads.
+		inside := strings.TrimSpace(n.kubectl("", "exec", c.pod, "-c", c.container, "--", "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"))
+		if inside != strconv.FormatInt(mem, 10) {
+			t.Errorf("%s: the container reads memory.limit_in_bytes %q, the node has %d", what, inside, mem)
+		}
+	}
+}
+
+func limitString(v int64) string {
+	if v == 0 {
+		return "unlimited"
+	}
+	return fmt.Sprint(v)
+}
+
+// A container that allocates past its memory limit is killed by the
+// kernel, and the pod status says so: terminated, reason OOMKilled, exit
+// code 137.
+func TestOOMKilledReported(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	// busybox tail keeps a line it has not seen the end of in memory, and
+	// /dev/zero has no line ends.
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: hog}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: hog
+    image: ` + busybox + `
+    command: [tail, /dev/zero]
+    resources:
+      limits: {memory: 32Mi}
+`)
+	p := n.waitPod("hog", 2*time.Minute, podPhase(corev1.PodFailed))
+	st := containerStatus(t, p, "hog").State.Terminated
+	if st == nil {
+		t.Fatalf("not terminated: %s", containerStates(p))
+	}
+	if st.Reason != "OOMKilled" || st.ExitCode != 137 {
+		t.Fatalf("terminated reason %q exit %d, want OOMKilled 137", st.Reason, st.ExitCode)
+	}
+}
+
+// With restartPolicy Always an OOM-killed container is restarted and its
+// last state keeps the reason, as `kubectl describe` shows it.
+func TestOOMKilledLastStateAfterRestart(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: hog}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: hog
+    image: ` + busybox + `
+    command: [tail, /dev/zero]
+    resources:
+      limits: {memory: 32Mi}
+`)
+	p := n.waitPod("hog", 2*time.Minute, func(p *corev1.Pod) error {
+		for _, cs := range p.Status.ContainerStatuses {
+			if cs.RestartCount >= 1 && cs.LastTerminationState.Terminated != nil {
+				return nil
+			}
+		}
+		return fmt.Errorf("not restarted yet: %s", containerStates(p))
+	})
+	st := containerStatus(t, p, "hog").LastTerminationState.Terminated
+	if st.Reason != "OOMKilled" || st.ExitCode != 137 {
+		t.Fatalf("last state reason %q exit %d, want OOMKilled 137", st.Reason, st.ExitCode)
+	}
+}

@@ -669,3 +669,86 @@ spec:
 		t.Errorf("default container: CapEff %q, want the runtime's default set", got)
 	}
 }
+
+// supplementalGroupsPolicy: Merge (the default) adds the groups the
+// image's /etc/group lists the user in (busybox's root is in wheel, 10);
+// Strict gives only the pod's own groups. The node says it supports it,
+// and each container's status reports the ids its process got.
+func TestSecuritySupplementalGroupsPolicy(t *testing.T) {
+	t.Parallel()
+	var nd corev1.Node
+	if err := json.Unmarshal([]byte(kubectl(t, "", "get", "node", node.NodeName(), "-o", "json")), &nd); err != nil {
+		t.Fatal(err)
+	}
+	if f := nd.Status.Features; f == nil || f.SupplementalGroupsPolicy == nil || !*f.SupplementalGroupsPolicy {
+		t.Fatalf("node status features %+v: want supplementalGroupsPolicy true", nd.Status.Features)
+	}
+	n := newNS(t)
+	for _, policy := range []string{"Merge", "Strict"} {
+		n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: ` + strings.ToLower(policy) + `}
+spec:
+  restartPolicy: Never
+  securityContext: {runAsUser: 0, supplementalGroups: [4000], supplementalGroupsPolicy: ` + policy + `}
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [id, -G]
+`)
+	}
+	for policy, want := range map[string][]int64{"merge": {0, 10, 4000}, "strict": {0, 4000}} {
+		p := n.waitPod(policy, 2*time.Minute, podPhase(corev1.PodSucceeded))
+		out, err := n.logs(policy, "app", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wantIDs []string
+		for _, g := range want {
+			wantIDs = append(wantIDs, fmt.Sprint(g))
+		}
+		if !sameFields(out, strings.Join(wantIDs, " ")) {
+			t.Errorf("%s: id -G %q, want %v", policy, strings.TrimSpace(out), want)
+		}
+		cs := containerStatus(t, p, "app")
+		if cs.User == nil || cs.User.Linux == nil {
+			t.Errorf("%s: container status has no user: %+v", policy, cs)
+			continue
+		}
+		got := slices.Clone(cs.User.Linux.SupplementalGroups)
+		slices.Sort(got)
+		if cs.User.Linux.UID != 0 || cs.User.Linux.GID != 0 || !slices.Equal(got, want) {
+			t.Errorf("%s: status user %+v, want uid 0 gid 0 groups %v", policy, *cs.User.Linux, want)
+		}
+	}
+}
+
+// seccompProfile RuntimeDefault filters the container's system calls;
+// Unconfined leaves them unfiltered.
+func TestSecuritySeccompProfile(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: seccomp}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: filtered
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    securityContext: {seccompProfile: {type: RuntimeDefault}}
+  - name: unconfined
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    securityContext: {seccompProfile: {type: Unconfined}}
+`)
+	n.waitPod("seccomp", 2*time.Minute, podReady)
+	// Seccomp: 2 is filter mode, 0 none.
+	if got := statusField(n.execOut("seccomp", "filtered", "cat", "/proc/self/status"), "Seccomp"); got != "2" {
+		t.Errorf("RuntimeDefault: Seccomp %q, want 2", got)
+	}
+	if got := statusField(n.execOut("seccomp", "unconfined", "cat", "/proc/self/status"), "Seccomp"); got != "0" {
+		t.Errorf("Unconfined: Seccomp %q, want 0", got)
+	}
+}

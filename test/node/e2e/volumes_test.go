@@ -752,3 +752,94 @@ spec:
 		t.Errorf("Unconfined: Seccomp %q, want 0", got)
 	}
 }
+
+// An image volume mounts another image's files, read-only, whole or by a
+// sub path; the container runs from its own image beside it.
+func TestVolumeImage(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: imagevol}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeMounts:
+    - {name: web, mountPath: /web}
+    - {name: web, mountPath: /nginx-conf, subPath: etc/nginx/conf.d}
+  volumes:
+  - name: web
+    image: {reference: "` + nginx + `", pullPolicy: IfNotPresent}
+`)
+	n.waitPod("imagevol", 2*time.Minute, podReady)
+	if got := n.execOut("imagevol", "app", "cat", "/web/etc/nginx/conf.d/default.conf"); !strings.Contains(got, "listen       80;") {
+		t.Errorf("image volume's nginx config reads %q", got)
+	}
+	if got := n.execOut("imagevol", "app", "cat", "/nginx-conf/default.conf"); !strings.Contains(got, "listen       80;") {
+		t.Errorf("image volume sub path's nginx config reads %q", got)
+	}
+	if _, err := n.execErr("imagevol", "app", "test", "-x", "/web/usr/sbin/nginx"); err != nil {
+		t.Errorf("image volume lacks the image's nginx binary: %v", err)
+	}
+	// The container's own root is its image's, without nginx's files.
+	if _, err := n.execErr("imagevol", "app", "test", "-e", "/usr/sbin/nginx"); err == nil {
+		t.Errorf("the volume's image leaked into the container's root")
+	}
+	for _, path := range []string{"/web/new", "/nginx-conf/new"} {
+		out, err := n.execErr("imagevol", "app", "touch", path)
+		if err == nil {
+			t.Errorf("an image volume took a write at %s", path)
+		} else if !strings.Contains(out+err.Error(), "Read-only file system") {
+			t.Errorf("an image volume refused a write at %s with %v %q, want EROFS", path, err, out)
+		}
+	}
+}
+
+// The runtime sets HOME from the image's /etc/passwd for the user the
+// container runs as, "/" for a uid it does not list, unless the pod sets
+// HOME; a missing workingDir is made.
+func TestSecurityHomeAndWorkingDir(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: home}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: root
+    image: ` + busybox + `
+    command: [sh, -c, 'echo "$HOME"; pwd']
+    workingDir: /made/for/me
+  - name: www-data
+    image: ` + busybox + `
+    securityContext: {runAsUser: 33}
+    command: [sh, -c, 'echo "$HOME"']
+  - name: unlisted
+    image: ` + busybox + `
+    securityContext: {runAsUser: 4321}
+    command: [sh, -c, 'echo "$HOME"']
+  - name: own-home
+    image: ` + busybox + `
+    env: [{name: HOME, value: /custom}]
+    command: [sh, -c, 'echo "$HOME"']
+`)
+	n.waitPod("home", 2*time.Minute, podPhase(corev1.PodSucceeded))
+	for name, want := range map[string][]string{
+		"root":     {"/root", "/made/for/me"},
+		"www-data": {"/var/www"},
+		"unlisted": {"/"},
+		"own-home": {"/custom"},
+	} {
+		out, err := n.logs("home", name, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := lines(out); !slices.Equal(got, want) {
+			t.Errorf("container %s printed %q, want %q", name, got, want)
+		}
+	}
+}

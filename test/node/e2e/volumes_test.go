@@ -653,13 +653,16 @@ spec:
 	n.execOut("locked", "locked", "touch", "/scratch/ok")
 	n.execOut("locked", "plain", "touch", "/etc/new")
 
-	locked := n.execOut("locked", "locked", "cat", "/proc/self/status")
-	if got := statusField(locked, "NoNewPrivs"); got != "1" {
-		t.Errorf("allowPrivilegeEscalation false: NoNewPrivs %q, want 1", got)
-	}
-	// NET_BIND_SERVICE is capability 10, alone.
-	if got := statusField(locked, "CapEff"); got != "0000000000000400" {
-		t.Errorf("drop ALL, add NET_BIND_SERVICE: CapEff %s, want 0000000000000400", got)
+	// The container's process and a process exec'd into it alike.
+	for _, proc := range []string{"1", "self"} {
+		locked := n.execOut("locked", "locked", "cat", "/proc/"+proc+"/status")
+		if got := statusField(locked, "NoNewPrivs"); got != "1" {
+			t.Errorf("allowPrivilegeEscalation false: /proc/%s NoNewPrivs %q, want 1", proc, got)
+		}
+		// NET_BIND_SERVICE is capability 10, alone.
+		if got := statusField(locked, "CapEff"); got != "0000000000000400" {
+			t.Errorf("drop ALL, add NET_BIND_SERVICE: /proc/%s CapEff %s, want 0000000000000400", proc, got)
+		}
 	}
 	plain := n.execOut("locked", "plain", "cat", "/proc/self/status")
 	if got := statusField(plain, "NoNewPrivs"); got != "0" {
@@ -841,5 +844,87 @@ spec:
 		if got := lines(out); !slices.Equal(got, want) {
 			t.Errorf("container %s printed %q, want %q", name, got, want)
 		}
+	}
+}
+
+// Namespaced sysctls a pod sets are what its containers read; another pod
+// keeps the defaults.
+func TestSecuritySysctls(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: tuned}
+spec:
+  restartPolicy: Never
+  securityContext:
+    sysctls:
+    - {name: kernel.shm_rmid_forced, value: "1"}
+    - {name: net.ipv4.ip_local_port_range, value: "40000 40100"}
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [cat, /proc/sys/kernel/shm_rmid_forced, /proc/sys/net/ipv4/ip_local_port_range]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: untuned}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [cat, /proc/sys/kernel/shm_rmid_forced, /proc/sys/net/ipv4/ip_local_port_range]
+`)
+	for _, pod := range []string{"tuned", "untuned"} {
+		n.waitPod(pod, 2*time.Minute, podPhase(corev1.PodSucceeded))
+		out, err := n.logs(pod, "app", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := lines(out)
+		if len(got) != 2 {
+			t.Fatalf("pod %s printed %q, want two values", pod, got)
+		}
+		rmid, ports := got[0], strings.Join(strings.Fields(got[1]), " ")
+		if tuned := pod == "tuned"; tuned != (rmid == "1") || tuned != (ports == "40000 40100") {
+			t.Errorf("pod %s reads shm_rmid_forced %s and ip_local_port_range %q; only the tuned pod should have 1 and 40000 40100", pod, rmid, ports)
+		}
+	}
+}
+
+// A privileged container holds every capability, sees /sys writable and
+// may mount; an unprivileged one of the same pod may not.
+func TestSecurityPrivileged(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: priv}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: privileged
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    securityContext: {privileged: true}
+  - name: plain
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+`)
+	n.waitPod("priv", 2*time.Minute, podReady)
+	status := n.execOut("priv", "privileged", "cat", "/proc/1/status")
+	if eff, bnd := statusField(status, "CapEff"), statusField(status, "CapBnd"); eff == "" || eff != bnd {
+		t.Errorf("privileged: CapEff %s, want the whole bounding set %s", eff, bnd)
+	}
+	if mountOf(t, n.execOut("priv", "privileged", "cat", "/proc/mounts"), "/sys")[3][:2] != "rw" {
+		t.Errorf("privileged: /sys is not read-write")
+	}
+	if mountOf(t, n.execOut("priv", "plain", "cat", "/proc/mounts"), "/sys")[3][:2] != "ro" {
+		t.Errorf("unprivileged: /sys is not read-only")
+	}
+	n.execOut("priv", "privileged", "sh", "-c", "mkdir -p /mnt/t && mount -t tmpfs none /mnt/t && umount /mnt/t")
+	if _, err := n.execErr("priv", "plain", "sh", "-c", "mkdir -p /mnt/t && mount -t tmpfs none /mnt/t"); err == nil {
+		t.Errorf("an unprivileged container mounted a tmpfs")
 	}
 }

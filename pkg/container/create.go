@@ -91,7 +91,7 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 		return nil, err
 	}
 
-	spec, err := m.buildSpec(r, pod, img.Config.Config)
+	spec, err := m.buildSpec(ctx, r, pod, img.Config.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func logPath(dir, rel string) (string, error) {
 }
 
 // buildSpec gathers what pkg/oci needs from the pod, the image and the node.
-func (m *Manager) buildSpec(r *Record, pod *sandbox.Record, image ocispec.ImageConfig) (*specs.Spec, error) {
+func (m *Manager) buildSpec(ctx context.Context, r *Record, pod *sandbox.Record, image ocispec.ImageConfig) (*specs.Spec, error) {
 	in := oci.ContainerInput{
 		ID: r.ID, SandboxID: pod.ID, Config: r.Config, Sandbox: pod.Config, Image: image,
 		RootfsPath:                 r.Rootfs,
@@ -179,6 +179,13 @@ func (m *Manager) buildSpec(r *Record, pod *sandbox.Record, image ocispec.ImageC
 	if opts.GetPid() != runtimeapi.NamespaceMode_NODE {
 		in.PodPIDNS = ns("pid")
 	}
+	if cs := r.Config.GetLinux().GetSecurityContext().GetNamespaceOptions(); cs.GetPid() == runtimeapi.NamespaceMode_TARGET {
+		target, err := m.pidTarget(ctx, pod.ID, cs.GetTargetId())
+		if err != nil {
+			return nil, err
+		}
+		in.TargetPIDNS = fmt.Sprintf("/proc/%d/ns/pid", target.Pid)
+	}
 	spec, err := oci.ContainerSpec(in)
 	if err != nil {
 		if errors.Is(err, oci.ErrInvalid) {
@@ -187,6 +194,26 @@ func (m *Manager) buildSpec(r *Record, pod *sandbox.Record, image ocispec.ImageC
 		return nil, err
 	}
 	return spec, nil
+}
+
+// pidTarget is the container whose PID namespace a TARGET-mode container
+// joins, as `kubectl debug --target` asks: a running container of the
+// same pod.
+func (m *Manager) pidTarget(ctx context.Context, podID, id string) (*Record, error) {
+	if id == "" {
+		return nil, fmt.Errorf("%w: PID namespace mode TARGET without a target container", ErrInvalid)
+	}
+	t, err := m.running(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("target container %q: %w", id, err)
+	}
+	if t.SandboxID != podID {
+		return nil, fmt.Errorf("%w: target container %q is in pod %s, not in %s", ErrInvalid, id, t.SandboxID, podID)
+	}
+	if t.Pid <= 0 {
+		return nil, fmt.Errorf("%w: target container %q has no process", ErrNotRunning, id)
+	}
+	return t, nil
 }
 
 // containerCgroupsPath puts a container beside its pod's pause, below the

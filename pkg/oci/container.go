@@ -30,6 +30,10 @@ type ContainerInput struct {
 	// The pod's shared namespaces, as /proc/<pause pid>/ns/<type> paths; ""
 	// for a namespace the pod shares with the host.
 	PodNetNS, PodIPCNS, PodUTSNS, PodPIDNS string
+	// TargetPIDNS is the PID namespace of the container a TARGET-mode
+	// container joins (an ephemeral debug container, `kubectl debug
+	// --target`), as /proc/<its pid>/ns/pid; the caller resolves it.
+	TargetPIDNS string
 
 	// The pod's files, bind-mounted into every container unless a CRI
 	// mount targets the same path. An empty path is not mounted, except

@@ -11,7 +11,7 @@ import (
 // pod's network, IPC and UTS namespaces (the host's where the pod shares
 // them: no entry means runc stays in its own). The PID namespace follows
 // the container's mode: POD joins the pod's, CONTAINER gets a new one,
-// NODE keeps the host's. Unprivileged containers on cgroup v2 get their
+// NODE keeps the host's, TARGET joins another container's (TargetPIDNS). Unprivileged containers on cgroup v2 get their
 // own cgroup namespace, so /sys/fs/cgroup shows their own subtree.
 func withNamespaces(s *specs.Spec, in *ContainerInput) error {
 	sc := in.Config.GetLinux().GetSecurityContext()
@@ -35,7 +35,10 @@ func withNamespaces(s *specs.Spec, in *ContainerInput) error {
 		ns = append(ns, specs.LinuxNamespace{Type: specs.PIDNamespace})
 	case runtimeapi.NamespaceMode_NODE:
 	case runtimeapi.NamespaceMode_TARGET:
-		return unsupportedf("PID namespace of another container (target %q): podshim does not support it yet", opts.GetTargetId())
+		if in.TargetPIDNS == "" {
+			return invalidf("PID namespace of container %q: the target's namespace is unknown", opts.GetTargetId())
+		}
+		join(specs.PIDNamespace, in.TargetPIDNS)
 	default:
 		return invalidf("unknown PID namespace mode %v", mode)
 	}

@@ -41,7 +41,11 @@ func TestNamespaces(t *testing.T) {
 
 	in := testInput()
 	secCtx(&in).NamespaceOptions = &runtimeapi.NamespaceOption{Pid: runtimeapi.NamespaceMode_TARGET, TargetId: "other"}
-	wantErr(t, in, ErrUnsupported, "other")
+	wantErr(t, in, ErrInvalid, "other")
+	in.TargetPIDNS = "/proc/77/ns/pid"
+	if got := namespaces(mustSpec(t, in))[specs.PIDNamespace]; got != "/proc/77/ns/pid" {
+		t.Errorf("TARGET: pid namespace %q, want the target's /proc/77/ns/pid", got)
+	}
 
 	in = testInput()
 	secCtx(&in).NamespaceOptions.UsernsOptions = &runtimeapi.UserNamespace{Mode: runtimeapi.NamespaceMode_POD}

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // freeHostPort picks a TCP port in an unusual range that nothing on the
@@ -279,5 +281,82 @@ spec:
 		if got := read(name); got != v {
 			t.Errorf("the node's %s changed from %q to %q", name, v, got)
 		}
+	}
+}
+
+// hostPID and hostIPC put a pod in the node's PID and IPC namespaces: it
+// sees the node's processes (this test's own among them), the node's
+// System V shared memory and its /dev/shm; a pod without them sees none
+// of it.
+func TestHostPIDAndIPC(t *testing.T) {
+	t.Parallel()
+	token := make([]byte, 6)
+	_, _ = rand.Read(token)
+	shmFile := "/dev/shm/podshim-e2e-" + hex.EncodeToString(token)
+	if err := os.WriteFile(shmFile, []byte("from the node"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(shmFile)
+	key := int(0x7e000000 | int(token[0])<<16 | int(token[1])<<8 | int(token[2]))
+	shmid, err := unix.SysvShmGet(key, 4096, unix.IPC_CREAT|unix.IPC_EXCL|0o600)
+	if err != nil {
+		t.Skipf("System V shared memory on this node: %v", err)
+	}
+	defer func() { _, _ = unix.SysvShmCtl(shmid, unix.IPC_RMID, nil) }()
+	// /proc/sysvipc/shm lists segments by key in decimal.
+	keyField := strconv.Itoa(key)
+	hasKey := func(table string) bool {
+		for _, l := range strings.Split(table, "\n") {
+			if f := strings.Fields(l); len(f) > 0 && f[0] == keyField {
+				return true
+			}
+		}
+		return false
+	}
+
+	n := newNS(t)
+	pod := func(name string, host bool) string {
+		return fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: %s}
+spec:
+  hostPID: %v
+  hostIPC: %v
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: %s
+    command: [sleep, "3600"]
+`, name, host, host, busybox)
+	}
+	n.apply(pod("host", true) + "---\n" + pod("own", false))
+	n.waitPod("host", 2*time.Minute, podReady)
+	n.waitPod("own", 2*time.Minute, podReady)
+
+	self := strconv.Itoa(os.Getpid())
+	nodeInit, err := os.ReadFile("/proc/1/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := n.kubectl("", "exec", "host", "--", "sh", "-c", "cat /proc/1/cmdline; echo; cat /proc/"+self+"/cmdline")
+	if first, rest, _ := strings.Cut(got, "\n"); first != string(nodeInit) || !strings.Contains(rest, "e2e.test") {
+		t.Errorf("hostPID pod: PID 1 %q (node's %q), PID %s %q (this test)", first, nodeInit, self, rest)
+	}
+	if !hasKey(n.kubectl("", "exec", "host", "--", "cat", "/proc/sysvipc/shm")) {
+		t.Errorf("hostIPC pod does not see the node's shared memory segment %s", keyField)
+	}
+	if got := n.kubectl("", "exec", "host", "--", "cat", shmFile); got != "from the node" {
+		t.Errorf("hostIPC pod reads %s as %q", shmFile, got)
+	}
+
+	got = n.kubectl("", "exec", "own", "--", "sh", "-c", "test -e /proc/"+self+"/cmdline && grep -q e2e.test /proc/"+self+"/cmdline && echo sees-the-test; cat /proc/1/cmdline")
+	if strings.Contains(got, "sees-the-test") || !strings.HasPrefix(got, "sleep\x003600") {
+		t.Errorf("pod without hostPID: %q, want its own PID namespace with its sleep as PID 1", got)
+	}
+	if hasKey(n.kubectl("", "exec", "own", "--", "cat", "/proc/sysvipc/shm")) {
+		t.Errorf("pod without hostIPC sees the node's shared memory segment %s", keyField)
+	}
+	if _, err := n.kubectlErr("", "exec", "own", "--", "test", "-e", shmFile); err == nil {
+		t.Errorf("pod without hostIPC sees the node's %s", shmFile)
 	}
 }

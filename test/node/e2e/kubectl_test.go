@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -233,6 +234,13 @@ func TestKubectlExecTTY(t *testing.T) {
 		}
 		return nil
 	})
+	// Ctrl-C on the user's terminal interrupts the command running in the
+	// container's foreground, and the shell takes the next line.
+	s.typeIn("echo sleeping-$((1+1)); sleep 1000\n")
+	s.waitContains(time.Minute, "sleeping-2")
+	s.typeIn("\x03")
+	s.typeIn("echo back-$((2+1))\n")
+	s.waitContains(time.Minute, "back-3")
 	s.typeIn("exit 0\n")
 	if err := s.wait(time.Minute); err != nil {
 		t.Errorf("exec -it sh, after exit 0: %v; output %q", err, tail(s.output(), 300))
@@ -475,5 +483,221 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// `kubectl logs` gives back a line far longer than the runtime's log line
+// limit whole, many lines in order, and a last line without a newline as
+// the container wrote it.
+func TestKubectlLogsLongLinesAndUnterminated(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: writer}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: ` + busybox + `
+    command: [sh, -c, 'head -c 100000 /dev/zero | tr "\0" a; echo; seq 1 20000; printf no-newline-at-the-end']
+`)
+	n.waitPod("writer", 2*time.Minute, podPhase(corev1.PodSucceeded))
+	var want strings.Builder
+	want.WriteString(strings.Repeat("a", 100000) + "\n")
+	for i := 1; i <= 20000; i++ {
+		fmt.Fprintf(&want, "%d\n", i)
+	}
+	want.WriteString("no-newline-at-the-end")
+	got := n.kubectl("", "logs", "writer")
+	if got != want.String() {
+		lines := strings.Split(got, "\n")
+		t.Errorf("kubectl logs: %d bytes, %d lines, first line %d bytes, end %q; want %d bytes",
+			len(got), len(lines), len(lines[0]), tail(got, 60), want.Len())
+	}
+	if got := n.kubectl("", "logs", "writer", "--tail=2"); got != "20000\nno-newline-at-the-end" {
+		t.Errorf("--tail=2: %q", got)
+	}
+}
+
+// A command run with `kubectl exec` runs as the container's process does:
+// its environment, working directory, user, hostname, cgroup and
+// capabilities.
+func TestKubectlExecRunsInTheContainersContext(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: ctx}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    workingDir: /tmp
+    env: [{name: GREETING, value: "hello there"}]
+    securityContext:
+      runAsUser: 1234
+      runAsGroup: 2345
+      capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}
+`)
+	n.waitPod("ctx", 2*time.Minute, podReady)
+	got := n.kubectl("", "exec", "ctx", "--", "sh", "-c", `echo "$GREETING"; pwd; id -u; id -g; hostname`)
+	if want := "hello there\n/tmp\n1234\n2345\nctx\n"; got != want {
+		t.Errorf("exec: %q, want %q", got, want)
+	}
+	same := func(file string) {
+		t.Helper()
+		got := n.kubectl("", "exec", "ctx", "--", "sh", "-c", "cat /proc/1/"+file+"; echo ---; cat /proc/self/"+file)
+		pid1, self, _ := strings.Cut(got, "---\n")
+		if pid1 != self || pid1 == "" {
+			t.Errorf("exec'd /proc/self/%s differs from the container's:\n%s", file, got)
+		}
+	}
+	same("cgroup")
+	caps := func(status string) string {
+		var keep []string
+		for _, l := range strings.Split(status, "\n") {
+			if strings.HasPrefix(l, "CapBnd:") || strings.HasPrefix(l, "CapEff:") || strings.HasPrefix(l, "CapPrm:") || strings.HasPrefix(l, "NoNewPrivs:") || strings.HasPrefix(l, "Seccomp:") {
+				keep = append(keep, l)
+			}
+		}
+		return strings.Join(keep, "\n")
+	}
+	c1 := caps(n.kubectl("", "exec", "ctx", "--", "cat", "/proc/1/status"))
+	cs := caps(n.kubectl("", "exec", "ctx", "--", "cat", "/proc/self/status"))
+	if c1 != cs || !strings.Contains(c1, "CapBnd:\t0000000000000400") {
+		t.Errorf("exec'd process's credentials:\n%s\nthe container's:\n%s\n(want NET_BIND_SERVICE only, 0x400, in the bounding set)", cs, c1)
+	}
+}
+
+// `kubectl port-forward` carries a stream byte for byte both ways, passes
+// the client's end of input on (a server that answers after EOF still
+// answers), serves connections side by side, and tells the user when
+// nothing listens on the pod's port.
+func TestKubectlPortForwardStreamsData(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: hasher}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: ` + busybox + `
+    command: [nc, -ll, -p, "9000", -e, sha256sum]
+    readinessProbe:
+      tcpSocket: {port: 9000}
+      periodSeconds: 1
+`)
+	n.waitPod("hasher", 2*time.Minute, podReady)
+	forwarding := regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)`)
+	pf, _ := n.startKubectl(false, "port-forward", "--address", "127.0.0.1", "pod/hasher", ":9000", ":9001")
+	ports := map[string]string{}
+	pf.waitOutput(time.Minute, "both forwarding lines", func(o string) error {
+		for _, m := range forwarding.FindAllStringSubmatch(o, -1) {
+			ports[m[2]] = m[1]
+		}
+		if ports["9000"] == "" || ports["9001"] == "" {
+			return fmt.Errorf("output %q", o)
+		}
+		return nil
+	})
+
+	hash := func(size int) error {
+		data := make([]byte, size)
+		_, _ = rand.Read(data)
+		conn, err := net.DialTimeout("tcp", "127.0.0.1:"+ports["9000"], 10*time.Second)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(2 * time.Minute))
+		if _, err := conn.Write(data); err != nil {
+			return fmt.Errorf("send %d bytes: %w", size, err)
+		}
+		if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+			return err
+		}
+		got, err := io.ReadAll(conn)
+		if err != nil {
+			return fmt.Errorf("read the answer to %d bytes: %w (so far %q)", size, err, got)
+		}
+		sum := sha256.Sum256(data)
+		if f := strings.Fields(string(got)); len(f) == 0 || f[0] != hex.EncodeToString(sum[:]) {
+			return fmt.Errorf("%d bytes: server's sha256 %q, want %x", size, got, sum)
+		}
+		return nil
+	}
+	errs := make(chan error, 3)
+	for _, size := range []int{1, 4 << 20, 300 << 10} {
+		go func() { errs <- hash(size) }()
+	}
+	for i := 0; i < 3; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("through port-forward: %v", err)
+		}
+	}
+
+	// Nothing listens on 9001 in the pod: the client's connection ends
+	// without data, and kubectl says why.
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+ports["9001"], 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetDeadline(time.Now().Add(time.Minute))
+	got, err := io.ReadAll(conn)
+	conn.Close()
+	if len(got) != 0 || (err != nil && os.IsTimeout(err)) {
+		t.Errorf("connection forwarded to a closed pod port: read %q, %v; want it closed", got, err)
+	}
+	eventually(t, time.Minute, "kubectl reporting the refused connection", func() error {
+		if e := pf.stderr.String(); !strings.Contains(e, "9001") || !strings.Contains(e, "refused") {
+			return fmt.Errorf("stderr %q", e)
+		}
+		return nil
+	})
+}
+
+// `kubectl debug --target` adds an ephemeral container to a running pod
+// that sees the target container's processes and files.
+func TestKubectlDebugEphemeralContainer(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: app}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: ` + busybox + `
+    command: [sh, -c, 'echo secret-of-main > /tmp/mine; exec sleep 3599']
+`)
+	n.waitPod("app", 2*time.Minute, podReady)
+	n.kubectl("", "debug", "app", "-c", "dbg", "--image="+busybox, "--target=main", "--profile=general", "--", "sleep", "3600")
+	n.waitPod("app", 2*time.Minute, func(p *corev1.Pod) error {
+		for _, cs := range p.Status.EphemeralContainerStatuses {
+			if cs.Name == "dbg" && cs.State.Running != nil {
+				return nil
+			}
+		}
+		return fmt.Errorf("ephemeral container dbg not running: %+v", p.Status.EphemeralContainerStatuses)
+	})
+	ps := n.kubectl("", "exec", "app", "-c", "dbg", "--", "ps", "-o", "pid,args")
+	if !strings.Contains(ps, "sleep 3599") || !strings.Contains(ps, "sleep 3600") {
+		t.Errorf("the debug container does not see the target's processes:\n%s", ps)
+	}
+	got := n.kubectl("", "exec", "app", "-c", "dbg", "--", "sh", "-c", `for p in /proc/[0-9]*; do grep -q 3599 $p/cmdline 2>/dev/null && cat $p/root/tmp/mine; done; true`)
+	if !strings.Contains(got, "secret-of-main") {
+		t.Errorf("the target's files through /proc/<pid>/root: %q", got)
+	}
+	// An interactive debug session: kubectl attaches to the new container.
+	stdout, stderr, code := n.runKubectl(strings.NewReader("echo typed-$((3*3))\nexit 0\n"), "debug", "app", "-i", "-c", "dbg2", "--image="+busybox, "--target=main", "--profile=general", "--", "sh")
+	if code != 0 || !strings.Contains(stdout, "typed-9") {
+		t.Errorf("kubectl debug -i: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }

@@ -58,9 +58,16 @@ func NodeSet(kubeBin string) ([]Entry, error) {
 		}
 		progs[n] = data
 	}
+	sh, err := bashShLayer()
+	if err != nil {
+		return nil, err
+	}
 	items := b.nodeItems(progs)
 	set := make([]Entry, 0, len(items))
 	for _, it := range items {
+		if it.repo != "pause" {
+			it.spec = withLayer(it.spec, sh)
+		}
 		e, err := b.entry(it)
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", it.repo, err)
@@ -90,6 +97,35 @@ func (b *builder) nodeItems(progs map[string][]byte) []item {
 		// which the base (Debian's dynamic busybox) already is.
 		{e2eRepo + "glibc-dns-testing", []string{"2.1.1"}, dockerImage, plain(b.busybox())},
 		{"pause", []string{"3.10.2"}, dockerList, b.pause},
+	}
+}
+
+// bashShLayer makes bash the images' /bin/sh. Debian's busybox ash drops
+// every environment variable whose name is not a shell identifier before it
+// runs a command, and the specs expect such variables ("data-1" from a
+// ConfigMap's envFrom) to reach `sh -c env`, as they do under upstream's
+// busybox 1.37 and in agnhost's alpine image.
+func bashShLayer() (*layerBlob, error) {
+	host, err := hostPrograms([][2]string{{"bin/bash", "/bin/bash"}})
+	if err != nil {
+		return nil, err
+	}
+	l, err := layerFromEntries(tree{}.with(append(host, symlink("bin/sh", "bash"))...), gzipped, "podshim: bash as /bin/sh")
+	if err != nil {
+		return nil, fmt.Errorf("bash layer: %w", err)
+	}
+	return l, nil
+}
+
+// withLayer adds l on top of the image build makes.
+func withLayer(build func() (imageSpec, error), l *layerBlob) func() (imageSpec, error) {
+	return func() (imageSpec, error) {
+		spec, err := build()
+		if err != nil {
+			return imageSpec{}, err
+		}
+		spec.layers = append(append([]*layerBlob(nil), spec.layers...), l)
+		return spec, nil
 	}
 }
 

@@ -135,3 +135,17 @@ func TestNodeStandinImages(t *testing.T) {
 		t.Errorf("pause:3.10.2 Entrypoint %q", ep)
 	}
 }
+
+func TestNodeImagesShellIsBash(t *testing.T) {
+	set := mustNodeSet(t)
+	for _, ref := range []string{"e2e-test-images/busybox:1.37.0-2", "e2e-test-images/agnhost:2.66.1", "e2e-test-images/nonroot:1.5"} {
+		repo, tag, _ := strings.Cut(ref, ":")
+		files := flatten(t, nodeImage(t, set, repo, tag))
+		if sh := files["bin/sh"].hdr; sh == nil || sh.Typeflag != tar.TypeSymlink || sh.Linkname != "bash" {
+			t.Errorf("%s: /bin/sh must link to bash: %+v", ref, sh)
+		}
+		if _, ok := files["bin/bash"]; !ok {
+			t.Errorf("%s lacks /bin/bash", ref)
+		}
+	}
+}

@@ -125,10 +125,19 @@ cleanup() {
   # Volumes, netns pins, rootfs and shm mounts all live below $work.
   awk -v w="$work" 'index($5, w) == 1 {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
   rm -rf "$work"
-  for h in $(hierarchies); do
-    for c in "$cgroup_root" "$runtime_cgroup" "$kubelet_cgroup"; do
-      [ -d "$h$c" ] && find "$h$c" -depth -type d -exec rmdir {} + 2>/dev/null
+  # (runc also makes the pods' hugetlb cgroups in the unified mount.) A
+  # cgroup whose last process is still exiting is busy for a moment.
+  for _ in 1 2 3 4 5; do
+    left=0
+    for h in $(hierarchies) /sys/fs/cgroup/unified; do
+      for c in "$cgroup_root" "$runtime_cgroup" "$kubelet_cgroup"; do
+        [ -d "$h$c" ] || continue
+        find "$h$c" -depth -type d -exec rmdir {} + 2>/dev/null
+        [ -d "$h$c" ] && left=1
+      done
     done
+    [ "$left" = 0 ] && break
+    sleep 1
   done
   iptables -D "${fence[@]}" 2>/dev/null
   iptables -t nat -D "${to_kubelet[@]}" 2>/dev/null
@@ -217,6 +226,9 @@ cgroupRoot: $cgroup_root
 failCgroupV1: false
 failSwapOn: false
 resolvConf: $work/resolv.conf
+# Other kubelets on this machine garbage-collect the pod log directories
+# of pods they do not know in the shared default, /var/log/pods.
+podLogsDir: $work/pod-logs
 # podshim's default network takes the pod CIDR the kubelet sends.
 podCIDR: $subnet
 serializeImagePulls: false

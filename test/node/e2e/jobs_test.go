@@ -144,3 +144,118 @@ spec:
 		t.Errorf("%d Succeeded pods, want 2: %s", succeeded, strings.Join(phases, ", "))
 	}
 }
+
+// restartPolicy Always: a container that keeps failing is restarted and
+// then backed off, as kubectl shows: waiting in CrashLoopBackOff, its last
+// run terminated with its exit code.
+func TestRestartPolicyAlwaysCrashLoopBackOff(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: crashloop}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sh, -c, "echo crashing; exit 2"]
+`)
+	p := n.waitPod("crashloop", 3*time.Minute, func(p *corev1.Pod) error {
+		for _, cs := range p.Status.ContainerStatuses {
+			if cs.RestartCount >= 1 && cs.State.Waiting != nil && cs.State.Waiting.Reason == "CrashLoopBackOff" {
+				return nil
+			}
+		}
+		return fmt.Errorf("not in CrashLoopBackOff after a restart: %s", containerStates(p))
+	})
+	if st := containerStatus(t, p, "app").LastTerminationState.Terminated; st == nil || st.ExitCode != 2 || st.Reason != "Error" {
+		t.Errorf("last state %+v, want terminated exit 2 Error", containerStatus(t, p, "app").LastTerminationState)
+	}
+	if p.Status.Phase != corev1.PodRunning {
+		t.Errorf("phase %s, want Running (restartPolicy Always)", p.Status.Phase)
+	}
+}
+
+// A Job's podFailurePolicy acts on the exit code the node reports: exit 42
+// fails the Job at once, without retries, with reason PodFailurePolicy.
+func TestJobPodFailurePolicyOnExitCode(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: batch/v1
+kind: Job
+metadata: {name: fatal}
+spec:
+  backoffLimit: 6
+  podFailurePolicy:
+    rules:
+    - action: FailJob
+      onExitCodes: {containerName: work, operator: In, values: [42]}
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: work
+        image: ` + busybox + `
+        command: [sh, -c, "exit 42"]
+`)
+	n.kubectl("", "wait", "--for=condition=failed", "job/fatal", "--timeout=180s")
+	var job batchv1.Job
+	if err := json.Unmarshal([]byte(n.kubectl("", "get", "job", "fatal", "-o", "json")), &job); err != nil {
+		t.Fatal(err)
+	}
+	reason := ""
+	for _, c := range job.Status.Conditions {
+		if c.Type == batchv1.JobFailed && c.Status == corev1.ConditionTrue {
+			reason = c.Reason
+		}
+	}
+	if reason != "PodFailurePolicy" || job.Status.Failed != 1 {
+		t.Errorf("job failed %d with reason %q, want 1 pod and PodFailurePolicy", job.Status.Failed, reason)
+	}
+}
+
+// An Indexed Job gives each pod its completion index (the
+// JOB_COMPLETION_INDEX variable the pod reads) and completes when every
+// index has succeeded.
+func TestJobIndexedCompletion(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: batch/v1
+kind: Job
+metadata: {name: indexed}
+spec:
+  completionMode: Indexed
+  completions: 2
+  parallelism: 2
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: work
+        image: ` + busybox + `
+        command: [sh, -c, "echo index $JOB_COMPLETION_INDEX"]
+`)
+	n.kubectl("", "wait", "--for=condition=complete", "job/indexed", "--timeout=180s")
+	var pods corev1.PodList
+	if err := json.Unmarshal([]byte(n.kubectl("", "get", "pods", "-l", "job-name=indexed", "-o", "json")), &pods); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, p := range pods.Items {
+		if p.Status.Phase != corev1.PodSucceeded {
+			continue
+		}
+		idx := p.Annotations["batch.kubernetes.io/job-completion-index"]
+		if got, want := n.kubectl("", "logs", p.Name), "index "+idx+"\n"; got != want {
+			t.Errorf("pod %s logs %q, want %q", p.Name, got, want)
+		}
+		seen[idx] = true
+	}
+	if !seen["0"] || !seen["1"] {
+		t.Errorf("succeeded indexes %v, want 0 and 1", seen)
+	}
+}

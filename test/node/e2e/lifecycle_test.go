@@ -218,6 +218,10 @@ spec:
     image: ` + busybox + `
     command: [sh, -c, "echo noise; printf 'from the file' > /dev/termination-log; exit 4"]
     terminationMessagePolicy: FallbackToLogsOnError
+  - name: fails-mid-line
+    image: ` + busybox + `
+    command: [sh, -c, "echo whole line; printf 'no line end'; exit 5"]
+    terminationMessagePolicy: FallbackToLogsOnError
 `)
 	p := n.waitPod("fallback", 2*time.Minute, podPhase(corev1.PodFailed))
 	for _, c := range []struct {
@@ -227,6 +231,7 @@ spec:
 		{"fails", "first line\nlast words\n", 3},
 		{"succeeds", "", 0},
 		{"fails-with-file", "from the file", 4},
+		{"fails-mid-line", "whole line\nno line end", 5},
 	} {
 		st := containerStatus(t, p, c.name).State.Terminated
 		if st == nil {
@@ -236,5 +241,74 @@ spec:
 		if st.Message != c.msg || st.ExitCode != c.code {
 			t.Errorf("%s: message %q exit %d, want %q exit %d", c.name, st.Message, st.ExitCode, c.msg, c.code)
 		}
+	}
+}
+
+// A postStart hook that fails gets the container killed: the pod shows it
+// terminated and the events say why (FailedPostStartHook; the kubelet
+// logs what the hook printed, the event does not carry it).
+func TestLifecyclePostStartHookFailureKillsContainer(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: badhook}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    lifecycle:
+      postStart:
+        exec: {command: [sh, -c, "echo the hook says no; exit 3"]}
+`)
+	// sleep, PID 1 of its container, ignores SIGTERM: it is killed.
+	p := n.waitPod("badhook", 2*time.Minute, podPhase(corev1.PodFailed))
+	if st := containerStatus(t, p, "app").State.Terminated; st == nil || st.ExitCode != 137 {
+		t.Fatalf("container after its postStart hook failed: %s, want terminated exit 137", containerStates(p))
+	}
+	eventually(t, time.Minute, "FailedPostStartHook event", func() error {
+		out, err := n.kubectlErr("", "get", "events", "--field-selector", "involvedObject.name=badhook", "-o", "jsonpath={range .items[*]}{.reason}: {.message}{\"\\n\"}{end}")
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "FailedPostStartHook: ") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no FailedPostStartHook event; events:\n%s", out)
+	})
+}
+
+// A container whose process dies of a signal it did not handle exits
+// 128+signal, as kubectl shows: here SIGUSR1 (10), sent by itself. In a
+// pod sharing one process namespace the container's shell is not PID 1,
+// so the signal's default action applies. ($$$$ is the shell's $$: the
+// kubelet expands $(VAR) in commands, and $$ is its escape for $.)
+func TestTerminationExitCodeOfSignalledProcess(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: signalled}
+spec:
+  restartPolicy: Never
+  shareProcessNamespace: true
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sh, -c, "kill -USR1 $$$$; sleep 10"]
+`)
+	p := n.waitPod("signalled", 2*time.Minute, podPhase(corev1.PodFailed))
+	st := containerStatus(t, p, "app").State.Terminated
+	if st == nil {
+		t.Fatalf("not terminated: %s", containerStates(p))
+	}
+	if st.ExitCode != 128+10 || st.Reason != "Error" {
+		t.Fatalf("exit %d reason %q, want 138 (SIGUSR1) Error", st.ExitCode, st.Reason)
 	}
 }

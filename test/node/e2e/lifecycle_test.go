@@ -154,7 +154,8 @@ spec:
 
 // terminationMessagePolicy File: what the container writes to its
 // terminationMessagePath (the default /dev/termination-log or one of its
-// own) is the message of its terminated state, whatever its exit code.
+// own) is the message of its terminated state, whatever its exit code,
+// and a non-root container with a read-only root filesystem can write it.
 func TestTerminationMessageFromFile(t *testing.T) {
 	t.Parallel()
 	n := newNS(t)
@@ -173,6 +174,10 @@ spec:
     command: [sh, -c, "printf 'failed on purpose' > /var/run/app/status; exit 2"]
     terminationMessagePath: /var/run/app/status
     terminationMessagePolicy: File
+  - name: non-root-read-only
+    image: ` + busybox + `
+    command: [sh, -c, "printf 'written by uid %s' $(id -u) > /dev/termination-log"]
+    securityContext: {runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true}
 `)
 	p := n.waitPod("msg", 2*time.Minute, podPhase(corev1.PodFailed))
 	for _, c := range []struct {
@@ -181,6 +186,7 @@ spec:
 	}{
 		{"default-path", "all done\nbye", 0},
 		{"own-path", "failed on purpose", 2},
+		{"non-root-read-only", "written by uid 1000", 0},
 	} {
 		st := containerStatus(t, p, c.name).State.Terminated
 		if st == nil {
@@ -310,5 +316,40 @@ spec:
 	}
 	if st.ExitCode != 128+10 || st.Reason != "Error" {
 		t.Fatalf("exit %d reason %q, want 138 (SIGUSR1) Error", st.ExitCode, st.Reason)
+	}
+}
+
+// A preStop hook that outlasts the grace period does not hold the pod
+// up: the kubelet stops waiting for it, the container is stopped with the
+// hook's exec still running, and the pod goes away.
+func TestLifecyclePreStopLongerThanGracePeriod(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	dir := hostDir(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: slowstop}
+spec:
+  terminationGracePeriodSeconds: 3
+  volumes: [{name: host, hostPath: {path: ` + dir + `, type: Directory}}]
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sh, -c, "trap 'echo TERM >> /host/order; exit 0' TERM; sleep 3600 & wait"]
+    volumeMounts: [{name: host, mountPath: /host}]
+    lifecycle:
+      preStop:
+        exec: {command: [sh, -c, "echo prestop >> /host/order; sleep 600; echo prestop done >> /host/order"]}
+`)
+	n.waitPod("slowstop", 2*time.Minute, podReady)
+	n.deletePod("slowstop")
+	if got := strings.Split(strings.TrimSpace(readHostFile(t, dir, "order")), "\n"); len(got) < 1 || got[0] != "prestop" {
+		t.Fatalf("order %q, want the preStop hook to have started first", got)
+	} else {
+		for _, line := range got {
+			if line == "prestop done" {
+				t.Fatalf("order %q: the 600s preStop hook finished, the grace period is 3s", got)
+			}
+		}
 	}
 }

@@ -231,3 +231,65 @@ spec:
 		t.Fatalf("last state reason %q exit %d, want OOMKilled 137", st.Reason, st.ExitCode)
 	}
 }
+
+// An init container OOM-killed fails a restartPolicy Never pod, and the
+// init container's status says OOMKilled. So does a container whose
+// shell started the memory hog as a child (dd with a block larger than
+// the limit, as the upstream node suite does) and carried on: its exit
+// code is the shell's own, 0 here, as the reference runtime reports it.
+func TestOOMKilledInitContainerAndChildProcess(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: init-hog}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: hog
+    image: ` + busybox + `
+    command: [tail, /dev/zero]
+    resources:
+      limits: {memory: 32Mi}
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: ["true"]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: child-hog}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: hog
+    image: ` + busybox + `
+    command: [sh, -c, "echo starting; dd if=/dev/zero of=/dev/null bs=64M; echo dd said $?"]
+    resources:
+      limits: {memory: 32Mi}
+`)
+	for _, c := range []struct {
+		pod   string
+		phase corev1.PodPhase
+		exit  int32
+	}{
+		{"init-hog", corev1.PodFailed, 137},
+		{"child-hog", corev1.PodSucceeded, 0},
+	} {
+		p := n.waitPod(c.pod, 2*time.Minute, podPhase(c.phase))
+		st := containerStatus(t, p, "hog").State.Terminated
+		if st == nil {
+			t.Errorf("%s: not terminated: %s", c.pod, containerStates(p))
+			continue
+		}
+		if st.Reason != "OOMKilled" || st.ExitCode != c.exit {
+			t.Errorf("%s: terminated reason %q exit %d, want OOMKilled %d", c.pod, st.Reason, st.ExitCode, c.exit)
+		}
+	}
+	// The shell also reports "Killed" on stderr, in no set order.
+	if got := n.kubectl("", "logs", "child-hog"); !strings.Contains(got, "dd said 137\n") {
+		t.Errorf("child-hog logs %q, want dd killed (137) and the shell carrying on", got)
+	}
+}

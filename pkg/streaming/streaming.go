@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 
 	criserver "k8s.io/cri-streaming/pkg/streaming"
 	remotecommand "k8s.io/cri-streaming/pkg/streaming/remotecommand"
@@ -49,9 +50,9 @@ func Start(addr string, backend Backend) (*Server, error) {
 		ln.Close()
 		return nil, fmt.Errorf("stream server: %w", err)
 	}
-	s := &Server{Server: srv, http: &http.Server{Handler: srv}}
+	s := &Server{Server: srv, http: &http.Server{Handler: srv, ConnContext: hangupContext}}
 	go func() {
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.http.Serve(hangupListener{ln}); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			klog.Errorf("stream server: %v", err)
 		}
 	}()
@@ -61,6 +62,57 @@ func Start(addr string, backend Backend) (*Server, error) {
 
 // Close stops serving and ends open streams.
 func (s *Server) Close() error { return s.http.Close() }
+
+// hangupListener's connections notice when their peer goes away. net/http
+// stops watching a connection once a handler hijacks it, as every exec,
+// attach and port-forward stream does, so the request's context would
+// never end when the client (the kubelet, crictl) disconnects; yet
+// cri-streaming hands that context to Exec and Attach, which stop the
+// command and let go of the container when it ends.
+type hangupListener struct{ net.Listener }
+
+func (l hangupListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &hangupConn{Conn: c, gone: ctx, hangup: cancel}, nil
+}
+
+// hangupConn ends gone when a read fails for any reason but a deadline
+// (net/http interrupts its own background reads with one) or when the
+// connection is closed.
+type hangupConn struct {
+	net.Conn
+	gone   context.Context
+	hangup context.CancelFunc
+}
+
+func (c *hangupConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		c.hangup()
+	}
+	return n, err
+}
+
+func (c *hangupConn) Close() error {
+	c.hangup()
+	return c.Conn.Close()
+}
+
+// hangupContext is the base context of every request on a connection: it
+// ends with the connection.
+func hangupContext(ctx context.Context, c net.Conn) context.Context {
+	hc, ok := c.(*hangupConn)
+	if !ok {
+		return ctx
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	context.AfterFunc(hc.gone, cancel)
+	return ctx
+}
 
 // runtime adapts the backend to cri-streaming's Runtime.
 type runtime struct{ b Backend }

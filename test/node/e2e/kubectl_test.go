@@ -701,3 +701,123 @@ spec:
 		t.Errorf("kubectl debug -i: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
+
+// When the kubelet rotates a container's log (past containerLogMaxSize,
+// 10Mi by default), the runtime writes on in the new file: `kubectl logs`
+// keeps showing fresh lines and a `kubectl logs -f` started before the
+// rotation follows on across it.
+func TestKubectlLogsAfterRotation(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: chatty}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: ` + busybox + `
+    command: [sh, -c, 'echo begin; head -c 11000000 /dev/zero | tr "\0" x | fold -w 1000; i=0; while true; do i=$((i+1)); echo tick-$i; sleep 0.2; done']
+`)
+	p := n.waitPod("chatty", 2*time.Minute, podReady)
+	follow, _ := n.startKubectl(false, "logs", "-f", "--tail=1", "chatty")
+	follow.waitContains(time.Minute, "tick-")
+
+	dir := filepath.Join("/var/log/pods", n.name+"_chatty_"+string(p.UID), "main")
+	var rotated []string
+	eventually(t, 2*time.Minute, "the kubelet rotating the log in "+dir, func() error {
+		rotated, _ = filepath.Glob(filepath.Join(dir, "0.log.*"))
+		if len(rotated) == 0 {
+			entries, _ := os.ReadDir(dir)
+			var names []string
+			for _, e := range entries {
+				info, _ := e.Info()
+				names = append(names, fmt.Sprintf("%s(%d)", e.Name(), info.Size()))
+			}
+			return fmt.Errorf("files %v", names)
+		}
+		return nil
+	})
+	tick := regexp.MustCompile(`tick-(\d+)`)
+	lastTick := func(s string) int {
+		all := tick.FindAllStringSubmatch(s, -1)
+		if len(all) == 0 {
+			return 0
+		}
+		v, _ := strconv.Atoi(all[len(all)-1][1])
+		return v
+	}
+	// The highest tick in the rotated file was written before the
+	// rotation; later ones can only come from the new file.
+	var before int
+	for _, f := range rotated {
+		if strings.HasSuffix(f, ".gz") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := lastTick(string(b)); v > before {
+			before = v
+		}
+	}
+	eventually(t, time.Minute, fmt.Sprintf("kubectl logs showing a tick after tick-%d", before), func() error {
+		out, err := n.kubectlErr("", "logs", "--tail=1", "chatty")
+		if err != nil {
+			return err
+		}
+		if v := lastTick(out); v <= before+2 {
+			return fmt.Errorf("kubectl logs --tail=1: %q", out)
+		}
+		return nil
+	})
+	follow.waitOutput(time.Minute, fmt.Sprintf("a tick after tick-%d", before), func(o string) error {
+		if v := lastTick(o); v <= before+2 {
+			return fmt.Errorf("last tick %d", v)
+		}
+		return nil
+	})
+}
+
+// A user who kills `kubectl exec` (closes the terminal, loses the
+// connection) leaves nothing behind in the container: the exec'd command
+// ends, with or without a terminal.
+func TestKubectlExecEndsWithTheClient(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.sleeper("box")
+	running := func(marker string) bool {
+		ps := n.kubectl("", "exec", "box", "--", "ps", "-o", "args")
+		return strings.Contains(ps, "sleep "+marker)
+	}
+
+	s := n.startKubectlTTY(24, 80, "exec", "-it", "box", "--", "sh", "-c", "echo started; exec sleep 4321")
+	s.waitContains(time.Minute, "started")
+	eventually(t, time.Minute, "the exec'd sleep running", func() error {
+		if !running("4321") {
+			return fmt.Errorf("no sleep 4321 in the container")
+		}
+		return nil
+	})
+	_ = s.cmd.Process.Kill()
+	_ = s.wait(time.Minute)
+	eventually(t, time.Minute, "the exec'd sleep gone after kubectl exec -it was killed", func() error {
+		if running("4321") {
+			return fmt.Errorf("sleep 4321 still runs in the container")
+		}
+		return nil
+	})
+
+	s2, in := n.startKubectl(true, "exec", "-i", "box", "--", "sh", "-c", "echo started; exec sleep 4322")
+	s2.waitContains(time.Minute, "started")
+	_ = s2.cmd.Process.Kill()
+	_ = s2.wait(time.Minute)
+	in.Close()
+	eventually(t, time.Minute, "the exec'd sleep gone after kubectl exec -i was killed", func() error {
+		if running("4322") {
+			return fmt.Errorf("sleep 4322 still runs in the container")
+		}
+		return nil
+	})
+}

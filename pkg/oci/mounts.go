@@ -164,9 +164,10 @@ func criMount(m *runtimeapi.Mount, in *ContainerInput) (specs.Mount, string, err
 			return specs.Mount{}, "", fmt.Errorf("%w: image volume %q at %q: %w", crierrors.ErrImageVolumeMountFailed, image.GetImage(), dst, err)
 		}
 	} else {
-		if m.GetImageSubPath() != "" {
-			return specs.Mount{}, "", invalidf("mount %q has an image sub path but no image", dst)
-		}
+		// An image sub path without an image is ignored, as containerd
+		// does: once a pod has an image volume, the kubelet copies every
+		// mount's subPath there, image or not, after resolving the sub path
+		// of a host path mount into HostPath itself.
 		if !path.IsAbs(src) {
 			return specs.Mount{}, "", invalidf("mount %q: host path %q is not an absolute path", dst, src)
 		}

@@ -197,6 +197,22 @@ func TestImageVolumeMount(t *testing.T) {
 	}
 }
 
+// Once a pod has an image volume, the kubelet sets ImageSubPath on every
+// mount with a subPath, a host path one too, whose HostPath already names
+// the sub path: the host path is mounted, the image sub path ignored.
+func TestImageSubPathWithoutImageIgnored(t *testing.T) {
+	in := testInput()
+	in.Config.Mounts = []*runtimeapi.Mount{{ContainerPath: "/sub", HostPath: "/var/lib/kubelet/pods/u/volume-subpaths/scratch/app/1", ImageSubPath: "sub"}}
+	in.ResolveImageMount = func(*runtimeapi.ImageSpec, string) (string, error) {
+		t.Fatal("a host path mount resolved as an image volume")
+		return "", nil
+	}
+	m := mountAt(mustSpec(t, in), "/sub")
+	if m == nil || m.Source != "/var/lib/kubelet/pods/u/volume-subpaths/scratch/app/1" || !hasOption(m, "rw") {
+		t.Errorf("host path mount with an image sub path: %+v", m)
+	}
+}
+
 func TestMountsSortedByDepth(t *testing.T) {
 	in := testInput()
 	in.Config.Mounts = []*runtimeapi.Mount{

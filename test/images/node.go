@@ -100,7 +100,9 @@ func (b *builder) nodeItems(progs map[string][]byte) []item {
 	}
 }
 
-// bashShLayer makes bash the images' /bin/sh. Debian's busybox ash drops
+// bashShLayer makes bash the images' /bin/sh and adds nmeter, which
+// Debian's busybox lacks and the container lifecycle specs read the clock
+// with (procutils implements it). Debian's busybox ash drops
 // every environment variable whose name is not a shell identifier before it
 // runs a command, and the specs expect such variables ("data-1" from a
 // ConfigMap's envFrom) to reach `sh -c env`, as they do under upstream's
@@ -110,7 +112,8 @@ func bashShLayer() (*layerBlob, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := layerFromEntries(tree{}.with(append(host, symlink("bin/sh", "bash"))...), gzipped, "podshim: bash as /bin/sh")
+	entries := append(host, symlink("bin/sh", "bash"), symlink("usr/bin/nmeter", "procutils"))
+	l, err := layerFromEntries(tree{}.with(entries...), gzipped, "podshim: bash as /bin/sh, nmeter")
 	if err != nil {
 		return nil, fmt.Errorf("bash layer: %w", err)
 	}

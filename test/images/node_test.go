@@ -5,9 +5,12 @@ package images
 import (
 	"archive/tar"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -147,5 +150,25 @@ func TestNodeImagesShellIsBash(t *testing.T) {
 		if _, ok := files["bin/bash"]; !ok {
 			t.Errorf("%s lacks /bin/bash", ref)
 		}
+	}
+}
+
+// The container lifecycle specs build RFC 3339 times from
+// `date -u +%FT$(nmeter -d0 '%3t' | head -n1)Z`.
+func TestNmeterStandin(t *testing.T) {
+	bin := installFromImage(t, "e2e-test-images/busybox", "1", "usr/bin/procutils", "nmeter")
+	cmd := exec.Command("sh", "-c", "date -u +%FT$("+bin+" -d0 '%3t' | head -n1)Z")
+	cmd.Env = append(os.Environ(), "TZ=UTC") // nmeter prints local time, as containers have it
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("nmeter | head: %v", err)
+	}
+	ts := strings.TrimSpace(string(out))
+	got, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil || time.Since(got) > time.Minute || time.Since(got) < -time.Minute {
+		t.Fatalf("timestamp %q: %v", ts, err)
+	}
+	if !regexp.MustCompile(`T\d\d:\d\d:\d\d\.\d{3}Z$`).MatchString(ts) {
+		t.Errorf("timestamp %q lacks three digits of milliseconds", ts)
 	}
 }

@@ -261,6 +261,8 @@ suite_args=(
   "--kubelet-config-file=$work/kubelet-config.yaml"
   "--kubelet-flags=${kubelet_flags[*]}"
   "--report-dir=$RESULTS"
+  # Specs that mount the kubelet's directories read this, not the flag.
+  "--kubelet-root-dir=$work/kubelet"
 )
 ginkgo_args=(
   "--procs=$NODE_PROCS" "--timeout=$NODE_TIMEOUT" "--no-color" "-v"

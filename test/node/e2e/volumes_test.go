@@ -757,7 +757,8 @@ spec:
 }
 
 // An image volume mounts another image's files, read-only, whole or by a
-// sub path; the container runs from its own image beside it.
+// sub path; the container runs from its own image beside it, and other
+// volumes' subPath mounts work beside it.
 func TestVolumeImage(t *testing.T) {
 	t.Parallel()
 	n := newNS(t)
@@ -773,11 +774,16 @@ spec:
     volumeMounts:
     - {name: web, mountPath: /web}
     - {name: web, mountPath: /nginx-conf, subPath: etc/nginx/conf.d}
+    # Beside an image volume, the kubelet marks every subPath mount as an
+    # image sub path, this emptyDir one too.
+    - {name: scratch, mountPath: /scratch-sub, subPath: sub}
   volumes:
   - name: web
     image: {reference: "` + nginx + `", pullPolicy: IfNotPresent}
+  - {name: scratch, emptyDir: {}}
 `)
 	n.waitPod("imagevol", 2*time.Minute, podReady)
+	n.execOut("imagevol", "app", "touch", "/scratch-sub/writable")
 	if got := n.execOut("imagevol", "app", "cat", "/web/etc/nginx/conf.d/default.conf"); !strings.Contains(got, "listen       80;") {
 		t.Errorf("image volume's nginx config reads %q", got)
 	}
@@ -926,5 +932,114 @@ spec:
 	n.execOut("priv", "privileged", "sh", "-c", "mkdir -p /mnt/t && mount -t tmpfs none /mnt/t && umount /mnt/t")
 	if _, err := n.execErr("priv", "plain", "sh", "-c", "mkdir -p /mnt/t && mount -t tmpfs none /mnt/t"); err == nil {
 		t.Errorf("an unprivileged container mounted a tmpfs")
+	}
+}
+
+// When a pod with every kind of volume mount is deleted, the node keeps
+// nothing of it: podshim lists none of its containers or its sandbox, no
+// mount on the node names them (rootfs, image volume, sub paths), and no
+// cgroup is left for them.
+func TestVolumeMountsGoneWithPod(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: conf}
+data: {key: value}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: mounts}
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: init
+    image: ` + busybox + `
+    command: [sh, -c, 'echo ok > /scratch/init']
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeMounts:
+    - {name: scratch, mountPath: /scratch}
+    - {name: scratch, mountPath: /sub, subPath: sub}
+    - {name: mem, mountPath: /mem}
+    - {name: conf, mountPath: /conf}
+    - {name: conf, mountPath: /etc/key, subPath: key}
+    - {name: web, mountPath: /web}
+    - {name: web, mountPath: /web-conf, subPath: etc/nginx}
+  volumes:
+  - {name: scratch, emptyDir: {}}
+  - {name: mem, emptyDir: {medium: Memory}}
+  - {name: conf, configMap: {name: conf}}
+  - name: web
+    image: {reference: "` + nginx + `"}
+`)
+	p := n.waitPod("mounts", 2*time.Minute, podReady)
+	ctx := t.Context()
+	uid := "io.kubernetes.pod.uid=" + string(p.UID)
+	out, err := node.Crictl(ctx, "pods", "-q", "--label", uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := lines(out)
+	if len(ids) != 1 {
+		t.Fatalf("podshim lists sandboxes %q for the pod", ids)
+	}
+	for _, name := range []string{"init", "app"} {
+		ids = append(ids, strings.TrimPrefix(containerStatus(t, p, name).ContainerID, "podshim://"))
+	}
+	// While it runs, the node has mounts for it (so the check below can
+	// find them).
+	if mi, err := os.ReadFile("/proc/self/mountinfo"); err != nil {
+		t.Fatal(err)
+	} else if !strings.Contains(string(mi), ids[2]) {
+		t.Fatalf("no mount on the node names the running container %s; the check cannot work", ids[2])
+	}
+
+	n.kubectl("", "delete", "pod", "mounts", "--wait=true", "--timeout=90s")
+	// The kubelet removes a deleted pod's containers and sandbox in its
+	// garbage collection, once a minute.
+	eventually(t, 3*time.Minute, "the pod's sandbox and containers gone from podshim", func() error {
+		for _, kind := range []string{"pods", "ps"} {
+			args := []string{kind, "-q", "--label", uid}
+			if kind == "ps" {
+				args = append(args, "-a")
+			}
+			out, err := node.Crictl(ctx, args...)
+			if err != nil {
+				return err
+			}
+			if l := lines(out); len(l) > 0 {
+				return fmt.Errorf("crictl %s lists %q", kind, l)
+			}
+		}
+		return nil
+	})
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines(string(mi)) {
+		for _, id := range ids {
+			if strings.Contains(l, id) {
+				t.Errorf("mount left for %s: %s", id, l)
+			}
+		}
+	}
+	for _, hier := range []string{"memory", "pids", "cpu", "devices", "freezer"} {
+		root := filepath.Join("/sys/fs/cgroup", hier, node.CgroupRoot())
+		_ = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err != nil || !d.IsDir() {
+				return nil
+			}
+			for _, id := range ids {
+				if strings.Contains(d.Name(), id) {
+					t.Errorf("cgroup left for %s: %s", id, path)
+				}
+			}
+			return nil
+		})
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/podshim/podshim/network"
 	"github.com/podshim/podshim/pkg/monitor"
+	"github.com/podshim/podshim/pkg/oci"
 	"github.com/podshim/podshim/pkg/records"
 	"github.com/podshim/podshim/pkg/runc"
 )
@@ -81,7 +81,7 @@ func New(opts Options, rt *runc.Runtime, net Network) (*Manager, error) {
 	if m.pauseRootfs, err = preparePauseRootfs(opts.StateDir, opts.PauseBinary); err != nil {
 		return nil, err
 	}
-	m.oomScoreAdj = clampOOMScoreAdj(sandboxOOMScoreAdj)
+	m.oomScoreAdj = max(sandboxOOMScoreAdj, oci.OOMScoreAdjFloor())
 	return m, nil
 }
 
@@ -117,21 +117,6 @@ func preparePauseRootfs(stateDir, pauseBinary string) (string, error) {
 		return "", fmt.Errorf("pause rootfs: %w", err)
 	}
 	return root, nil
-}
-
-// clampOOMScoreAdj keeps a requested score at or above podshim's own: a
-// process without CAP_SYS_RESOURCE cannot lower it, and runc would fail the
-// whole pod rather than start it with a higher one.
-func clampOOMScoreAdj(want int) int {
-	data, err := os.ReadFile("/proc/self/oom_score_adj")
-	if err != nil {
-		return want
-	}
-	own, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil || want >= own {
-		return want
-	}
-	return own
 }
 
 // Get returns the record of a sandbox by ID or unique ID prefix.

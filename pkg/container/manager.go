@@ -54,7 +54,7 @@ func New(opts Options, images *storage.Store, sandboxes *sandbox.Manager, rt *ru
 	}
 	return &Manager{
 		opts: opts, store: st, images: images, sandboxes: sandboxes, runc: rt,
-		features: detectFeatures(), oomMin: ownOOMScoreAdj(), nofile: nofileLimit(),
+		features: detectFeatures(), oomMin: oci.OOMScoreAdjFloor(), nofile: nofileLimit(),
 	}, nil
 }
 
@@ -78,20 +78,6 @@ func (m *Manager) List() []*Record { return m.store.List() }
 // monitorOf returns the monitor of the container's pod.
 func (m *Manager) monitorOf(ctx context.Context, sandboxID string) (*monitor.Client, error) {
 	return m.sandboxes.Monitor(ctx, sandboxID)
-}
-
-// ownOOMScoreAdj is the floor for containers' oom_score_adj: without
-// CAP_SYS_RESOURCE nothing can go below the daemon's own.
-func ownOOMScoreAdj() int {
-	data, err := os.ReadFile("/proc/self/oom_score_adj")
-	if err != nil {
-		return -1000
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil {
-		return -1000
-	}
-	return n
 }
 
 // detectFeatures reports what this kernel offers, so a request for what it

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path"
@@ -110,17 +111,20 @@ spec:
     command: [sleep, "3600"]
 `)
 	const period = 100000 // the kubelet's default CFS period, in µs
+	floor := oomScoreAdjFloor(t)
+	capacity := nodeMemoryCapacity(t)
 	for _, c := range []struct {
 		pod, container string
 		qos            corev1.PodQOSClass
 		qosDir         string // below <root>/kubepods
 		memory         int64  // 0: unlimited
 		quota, shares  int64
+		oomScoreAdj    int
 	}{
-		{"guaranteed", "app", corev1.PodQOSGuaranteed, "", 64 << 20, 250 * period / 1000, 250 * 1024 / 1000},
-		{"burstable", "limited", corev1.PodQOSBurstable, "burstable", 96 << 20, 500 * period / 1000, 100 * 1024 / 1000},
-		{"burstable", "requests-only", corev1.PodQOSBurstable, "burstable", 0, -1, 50 * 1024 / 1000},
-		{"besteffort", "app", corev1.PodQOSBestEffort, "besteffort", 0, -1, 2},
+		{"guaranteed", "app", corev1.PodQOSGuaranteed, "", 64 << 20, 250 * period / 1000, 250 * 1024 / 1000, max(-997, floor)},
+		{"burstable", "limited", corev1.PodQOSBurstable, "burstable", 96 << 20, 500 * period / 1000, 100 * 1024 / 1000, burstableOOMScoreAdj(32<<20, capacity)},
+		{"burstable", "requests-only", corev1.PodQOSBurstable, "burstable", 0, -1, 50 * 1024 / 1000, burstableOOMScoreAdj(0, capacity)},
+		{"besteffort", "app", corev1.PodQOSBestEffort, "besteffort", 0, -1, 2, 1000},
 	} {
 		what := c.pod + "/" + c.container
 		p := n.waitPod(c.pod, 2*time.Minute, podReady)
@@ -160,7 +164,66 @@ spec:
 		if inside != strconv.FormatInt(mem, 10) {
 			t.Errorf("%s: the container reads memory.limit_in_bytes %q, the node has %d", what, inside, mem)
 		}
+		// The OOM killer's preference follows the QoS class, for the
+		// container's own process and for one exec'd into it.
+		want := strconv.Itoa(c.oomScoreAdj)
+		if got := strings.TrimSpace(n.kubectl("", "exec", c.pod, "-c", c.container, "--", "cat", "/proc/1/oom_score_adj")); got != want {
+			t.Errorf("%s: PID 1's oom_score_adj %s, want %s", what, got, want)
+		}
+		if got := strings.TrimSpace(n.kubectl("", "exec", c.pod, "-c", c.container, "--", "cat", "/proc/self/oom_score_adj")); got != want {
+			t.Errorf("%s: an exec'd process's oom_score_adj %s, want %s", what, got, want)
+		}
 	}
+}
+
+// oomScoreAdjFloor is the lowest oom_score_adj podshim can give: without
+// CAP_SYS_RESOURCE a process cannot lower its children's below its own.
+// podshim is this test process's child, with its capabilities and score.
+func oomScoreAdjFloor(t *testing.T) int {
+	t.Helper()
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if hex, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			caps, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+			if err != nil {
+				t.Fatalf("CapEff %q: %v", line, err)
+			}
+			const capSysResource = 24
+			if caps&(1<<capSysResource) != 0 {
+				return -1000
+			}
+		}
+	}
+	own, err := os.ReadFile("/proc/self/oom_score_adj")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(string(own)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// nodeMemoryCapacity is the node's memory capacity, as the kubelet sees it.
+func nodeMemoryCapacity(t *testing.T) int64 {
+	t.Helper()
+	var nd corev1.Node
+	if err := json.Unmarshal([]byte(kubectl(t, "", "get", "node", node.NodeName(), "-o", "json")), &nd); err != nil {
+		t.Fatal(err)
+	}
+	return nd.Status.Capacity.Memory().Value()
+}
+
+// burstableOOMScoreAdj is the kubelet's oom_score_adj for a Burstable
+// container requesting request bytes of memory: 1000 less its per mille
+// share of the node's memory, kept within 3..999.
+func burstableOOMScoreAdj(request, capacity int64) int {
+	adj := int(1000 - 1000*request/capacity)
+	return min(max(adj, 3), 999)
 }
 
 func limitString(v int64) string {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // freeHostPort picks a TCP port in an unusual range that nothing on the
@@ -207,9 +208,19 @@ spec:
 	}
 	// Another container's files are reachable through its /proc entry, as
 	// the Kubernetes docs describe for debugging sidecars.
-	if got := n.kubectl("", "exec", "shared", "-c", "b", "--", "sh", "-c", `for p in /proc/[0-9]*; do if grep -q 3601 $p/cmdline 2>/dev/null; then test -d $p/root/bin && echo found; fi; done`); !strings.Contains(got, "found") {
+	if got := n.kubectl("", "exec", "shared", "-c", "b", "--", "sh", "-c", `for p in /proc/[0-9]*; do if [ "$(tr '\0' ' ' < $p/cmdline 2>/dev/null)" = "sleep 3601 " ]; then test -d $p/root/bin && echo found; fi; done`); !strings.Contains(got, "found") {
 		t.Errorf("shared: container a's root not reachable from b through /proc: %q", got)
 	}
+
+	// A process of one container can signal another's: b ends a's sleep,
+	// and the kubelet restarts a.
+	n.kubectl("", "exec", "shared", "-c", "b", "--", "sh", "-c", `for p in /proc/[0-9]*; do [ "$(tr '\0' ' ' < $p/cmdline 2>/dev/null)" = "sleep 3601 " ] && kill ${p#/proc/}; done; true`)
+	n.waitPod("shared", 2*time.Minute, func(p *corev1.Pod) error {
+		if cs := containerStatus(t, p, "a"); cs.RestartCount < 1 || cs.State.Running == nil {
+			return fmt.Errorf("a not restarted yet: %s", containerStates(p))
+		}
+		return nil
+	})
 
 	ps = n.kubectl("", "exec", "apart", "-c", "b", "--", "ps", "-o", "pid,args")
 	if strings.Contains(ps, "sleep 3601") || strings.Contains(ps, "pause") || !strings.Contains(ps, "sleep 3602") {
@@ -264,7 +275,23 @@ spec:
     image: ` + busybox + `
     command: [sleep, "3600"]
 `)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: plain}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: a
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+`)
 	n.waitPod("tuned", 2*time.Minute, podReady)
+	n.waitPod("plain", 2*time.Minute, podReady)
+	// A pod without sysctls has the kernel's defaults for a new namespace,
+	// not the other pod's values.
+	if got := n.kubectl("", "exec", "plain", "--", "cat", "/proc/sys/net/ipv4/ip_local_port_range"); strings.Join(strings.Fields(got), " ") == sysctls["net.ipv4.ip_local_port_range"] {
+		t.Errorf("a pod without sysctls reads the other pod's ip_local_port_range %q", got)
+	}
 	for _, c := range []string{"a", "b"} {
 		for name, want := range sysctls {
 			got := n.kubectl("", "exec", "tuned", "-c", c, "--", "cat", "/proc/sys/"+strings.ReplaceAll(name, ".", "/"))
@@ -359,4 +386,47 @@ spec:
 	if _, err := n.kubectlErr("", "exec", "own", "--", "test", "-e", shmFile); err == nil {
 		t.Errorf("pod without hostIPC sees the node's %s", shmFile)
 	}
+}
+
+// `kubectl port-forward` to a hostNetwork pod reaches its server on the
+// node's loopback, where the pod listens.
+func TestHostNetworkPortForward(t *testing.T) {
+	t.Parallel()
+	port := freeHostPort(t)
+	n := newNS(t)
+	n.apply(fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: hostsrv}
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: %s
+    command: [nc, -ll, -p, "%d", -e, echo, answer-from-the-host-network]
+`, busybox, port))
+	n.waitPod("hostsrv", 2*time.Minute, podReady)
+	pf, _ := n.startKubectl(false, "port-forward", "--address", "127.0.0.1", "pod/hostsrv", fmt.Sprintf(":%d", port))
+	var local string
+	pf.waitOutput(time.Minute, "the forwarding line", func(o string) error {
+		i := strings.Index(o, "Forwarding from 127.0.0.1:")
+		if i < 0 {
+			return fmt.Errorf("output %q", o)
+		}
+		local, _, _ = strings.Cut(o[i+len("Forwarding from 127.0.0.1:"):], " ")
+		return nil
+	})
+	eventually(t, time.Minute, "an answer through port-forward", func() error {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+local, 10*time.Second)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+		b, err := io.ReadAll(c)
+		if got := strings.TrimSpace(string(b)); got != "answer-from-the-host-network" {
+			return fmt.Errorf("read %q %v", got, err)
+		}
+		return nil
+	})
 }

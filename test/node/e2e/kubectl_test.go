@@ -172,6 +172,9 @@ func TestKubectlExecStreams(t *testing.T) {
 	if _, stderr, code := n.runKubectl(nil, "exec", "box", "--", "sh", "-c", "exit 3"); code != 3 {
 		t.Errorf("exec 'exit 3': kubectl exited %d, want 3 (stderr %q)", code, stderr)
 	}
+	if _, stderr, code := n.runKubectl(nil, "exec", "box", "--", "sh", "-c", "kill -9 $$"); code != 137 {
+		t.Errorf("exec of a command killed by SIGKILL: kubectl exited %d, want 137 (stderr %q)", code, stderr)
+	}
 	if _, stderr, code := n.runKubectl(nil, "exec", "box", "--", "false"); code != 1 {
 		t.Errorf("exec false: kubectl exited %d, want 1 (stderr %q)", code, stderr)
 	}
@@ -691,7 +694,7 @@ spec:
 	if !strings.Contains(ps, "sleep 3599") || !strings.Contains(ps, "sleep 3600") {
 		t.Errorf("the debug container does not see the target's processes:\n%s", ps)
 	}
-	got := n.kubectl("", "exec", "app", "-c", "dbg", "--", "sh", "-c", `for p in /proc/[0-9]*; do grep -q 3599 $p/cmdline 2>/dev/null && cat $p/root/tmp/mine; done; true`)
+	got := n.kubectl("", "exec", "app", "-c", "dbg", "--", "sh", "-c", `for p in /proc/[0-9]*; do [ "$(tr '\0' ' ' < $p/cmdline 2>/dev/null)" = "sleep 3599 " ] && cat $p/root/tmp/mine; done; true`)
 	if !strings.Contains(got, "secret-of-main") {
 		t.Errorf("the target's files through /proc/<pid>/root: %q", got)
 	}
@@ -820,4 +823,87 @@ func TestKubectlExecEndsWithTheClient(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A user who leaves `kubectl attach -i` (kills it) does not end the
+// container or its stdin: a later attach talks to the same process. With
+// stdinOnce, the first attach's end closes the container's stdin.
+func TestKubectlAttachDetachAndReattach(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: chat}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: keep
+    image: ` + busybox + `
+    stdin: true
+    command: [sh, -c, 'while read l; do echo got:$l; done; echo stdin-closed']
+  - name: once
+    image: ` + busybox + `
+    stdin: true
+    stdinOnce: true
+    command: [sh, -c, 'while read l; do echo got:$l; done; echo stdin-closed; exec sleep 3600']
+`)
+	n.waitPod("chat", 2*time.Minute, podReady)
+
+	first, in := n.startKubectl(true, "attach", "-i", "chat", "-c", "keep")
+	_, _ = io.WriteString(in, "one\n")
+	first.waitContains(time.Minute, "got:one\n")
+	_ = first.cmd.Process.Kill()
+	_ = first.wait(time.Minute)
+
+	second, in2 := n.startKubectl(true, "attach", "-i", "chat", "-c", "keep")
+	_, _ = io.WriteString(in2, "two\n")
+	second.waitContains(time.Minute, "got:two\n")
+	second.stop()
+	if got := n.kubectl("", "logs", "chat", "-c", "keep"); got != "got:one\ngot:two\n" {
+		t.Errorf("keep's log after two attaches: %q", got)
+	}
+	if cs := containerStatus(t, n.pod("chat"), "keep"); cs.State.Running == nil || cs.RestartCount != 0 {
+		t.Errorf("keep after the attaches: %s", containerStates(n.pod("chat")))
+	}
+
+	// stdinOnce: the first attach's stdin reaching EOF is the container's.
+	once, in3 := n.startKubectl(true, "attach", "-i", "chat", "-c", "once")
+	_, _ = io.WriteString(in3, "only\n")
+	once.waitContains(time.Minute, "got:only\n")
+	in3.Close()
+	eventually(t, time.Minute, "stdinOnce container seeing EOF", func() error {
+		got, err := n.kubectlErr("", "logs", "chat", "-c", "once")
+		if err != nil || got != "got:only\nstdin-closed\n" {
+			return fmt.Errorf("once's log %q %v", got, err)
+		}
+		return nil
+	})
+}
+
+// `kubectl exec -it` into a container that runs as a non-root user: the
+// command's terminal is its own, so it can write to it and it owns it.
+func TestKubectlExecTTYAsNonRoot(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: user}
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext: {runAsUser: 1234, runAsGroup: 2345}
+  containers:
+  - name: main
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+`)
+	n.waitPod("user", 2*time.Minute, podReady)
+	s := n.startKubectlTTY(24, 80, "exec", "-it", "user", "--", "sh", "-c", `t=$(tty); echo "uid $(id -u) owner $(stat -c %u $t)"; echo written-$((2*4)) > $t && echo wrote-ok`)
+	if err := s.wait(2 * time.Minute); err != nil {
+		t.Errorf("exec -it as 1234: %v; output %q", err, s.output())
+	}
+	out := s.output()
+	if !strings.Contains(out, "uid 1234 owner 1234") || !strings.Contains(out, "written-8") || !strings.Contains(out, "wrote-ok") {
+		t.Errorf("exec -it as 1234: %q, want uid 1234 owning and writing its terminal", out)
+	}
 }

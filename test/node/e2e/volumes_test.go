@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -1041,5 +1042,165 @@ spec:
 			}
 			return nil
 		})
+	}
+}
+
+// sharedHostDir makes a directory on the node that is a mount point of its
+// own, shared, so mounts below it propagate to the containers that ask for
+// it; the test's end unmounts everything below it and removes it.
+func sharedHostDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "nodea-propagation.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount(dir, dir, "", unix.MS_BIND, ""); err != nil {
+		_ = os.Remove(dir)
+		t.Fatalf("bind %s: %v", dir, err)
+	}
+	t.Cleanup(func() {
+		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+		_ = os.RemoveAll(dir)
+	})
+	if err := unix.Mount("", dir, "", unix.MS_SHARED|unix.MS_REC, ""); err != nil {
+		t.Fatalf("make %s shared: %v", dir, err)
+	}
+	return dir
+}
+
+// hostTmpfs mounts a tmpfs on the node at dir/name holding one file.
+func hostTmpfs(t *testing.T, dir, name, content string) {
+	t.Helper()
+	at := filepath.Join(dir, name)
+	if err := os.MkdirAll(at, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("tmpfs", at, "tmpfs", 0, "size=1m"); err != nil {
+		t.Fatalf("mount tmpfs on %s: %v", at, err)
+	}
+	if err := os.WriteFile(filepath.Join(at, "file"), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A readOnly volumeMount is read-only at its top only: a mount below it in
+// the volume stays writable, unless recursiveReadOnly is Enabled, which
+// makes the whole tree read-only. The node says it can.
+func TestVolumeRecursiveReadOnly(t *testing.T) {
+	t.Parallel()
+	var nd corev1.Node
+	if err := json.Unmarshal([]byte(kubectl(t, "", "get", "node", node.NodeName(), "-o", "json")), &nd); err != nil {
+		t.Fatal(err)
+	}
+	rro := false
+	for _, h := range nd.Status.RuntimeHandlers {
+		if h.Name == "" && h.Features != nil && h.Features.RecursiveReadOnlyMounts != nil {
+			rro = *h.Features.RecursiveReadOnlyMounts
+		}
+	}
+	if !rro {
+		// podshim reports what the kernel can do (mount_setattr, Linux 5.12).
+		t.Skipf("the node's default runtime handler cannot make mounts recursively read-only: %+v", nd.Status.RuntimeHandlers)
+	}
+	dir := sharedHostDir(t)
+	hostTmpfs(t, dir, "sub", "below\n")
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: rro}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: rro
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeMounts: [{name: host, mountPath: /host, readOnly: true, recursiveReadOnly: Enabled}]
+  - name: ro
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeMounts: [{name: host, mountPath: /host, readOnly: true}]
+  volumes:
+  - name: host
+    hostPath: {path: ` + dir + `, type: Directory}
+`)
+	n.waitPod("rro", 2*time.Minute, podReady)
+	for _, c := range []string{"rro", "ro"} {
+		if got := n.execOut("rro", c, "cat", "/host/sub/file"); got != "below\n" {
+			t.Errorf("%s: the volume's submount reads %q", c, got)
+		}
+		if _, err := n.execErr("rro", c, "touch", "/host/top"); err == nil {
+			t.Errorf("%s: a readOnly mount took a write", c)
+		}
+	}
+	if _, err := n.execErr("rro", "ro", "touch", "/host/sub/ro-wrote"); err != nil {
+		t.Errorf("readOnly without recursiveReadOnly: the submount refused a write: %v", err)
+	}
+	if out, err := n.execErr("rro", "rro", "touch", "/host/sub/rro-wrote"); err == nil {
+		t.Errorf("recursiveReadOnly: the submount took a write")
+	} else if !strings.Contains(out+err.Error(), "Read-only file system") {
+		t.Errorf("recursiveReadOnly: the submount refused a write with %v %q, want EROFS", err, out)
+	}
+}
+
+// mountPropagation: with HostToContainer a container sees what the node
+// mounts in the volume after it started, with None it does not; with
+// Bidirectional (privileged) the node sees what the container mounts.
+func TestVolumeMountPropagation(t *testing.T) {
+	t.Parallel()
+	dir := sharedHostDir(t)
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: propagation}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: private
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeMounts: [{name: host, mountPath: /host, mountPropagation: None}]
+  - name: slave
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeMounts: [{name: host, mountPath: /host, mountPropagation: HostToContainer}]
+  - name: shared
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    securityContext: {privileged: true}
+    volumeMounts: [{name: host, mountPath: /host, mountPropagation: Bidirectional}]
+  volumes:
+  - name: host
+    hostPath: {path: ` + dir + `, type: Directory}
+`)
+	n.waitPod("propagation", 2*time.Minute, podReady)
+
+	hostTmpfs(t, dir, "late", "mounted later\n")
+	for _, c := range []string{"slave", "shared"} {
+		eventually(t, 30*time.Second, c+" sees the node's later mount", func() error {
+			out, err := n.execErr("propagation", c, "cat", "/host/late/file")
+			if err != nil {
+				return err
+			}
+			if out != "mounted later\n" {
+				return fmt.Errorf("read %q", out)
+			}
+			return nil
+		})
+	}
+	// The private container has the directory, not the mount on it.
+	if out, err := n.execErr("propagation", "private", "cat", "/host/late/file"); err == nil {
+		t.Errorf("mountPropagation None: the node's later mount reached the container: %q", out)
+	}
+
+	n.execOut("propagation", "shared", "sh", "-c", "mkdir -p /host/fromc && mount -t tmpfs none /host/fromc && echo from container > /host/fromc/file")
+	got, err := os.ReadFile(filepath.Join(dir, "fromc", "file"))
+	if err != nil || string(got) != "from container\n" {
+		t.Errorf("Bidirectional: the node reads the container's mount as %q, %v", got, err)
+	}
+	// The other containers see it too: HostToContainer through the node.
+	if got := n.execOut("propagation", "slave", "cat", "/host/fromc/file"); got != "from container\n" {
+		t.Errorf("HostToContainer: the shared container's mount reads %q", got)
 	}
 }

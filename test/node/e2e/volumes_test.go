@@ -665,6 +665,22 @@ spec:
 			t.Errorf("drop ALL, add NET_BIND_SERVICE: /proc/%s CapEff %s, want 0000000000000400", proc, got)
 		}
 	}
+	// No container, nor any process exec'd into one, inherits capabilities
+	// across execve beyond its bounding set (CVE-2022-24769): inheritable
+	// and ambient sets are empty, and an exec'd process has the container's
+	// effective set.
+	pid1 := n.execOut("locked", "plain", "cat", "/proc/1/status")
+	for _, c := range []string{"locked", "plain"} {
+		status := n.execOut("locked", c, "cat", "/proc/self/status")
+		for _, set := range []string{"CapInh", "CapAmb"} {
+			if got := statusField(status, set); got != "0000000000000000" {
+				t.Errorf("%s: %s %s, want none", c, set, got)
+			}
+		}
+		if c == "plain" && statusField(status, "CapEff") != statusField(pid1, "CapEff") {
+			t.Errorf("plain: an exec'd process has CapEff %s, the container %s", statusField(status, "CapEff"), statusField(pid1, "CapEff"))
+		}
+	}
 	plain := n.execOut("locked", "plain", "cat", "/proc/self/status")
 	if got := statusField(plain, "NoNewPrivs"); got != "0" {
 		t.Errorf("default container: NoNewPrivs %q, want 0", got)

@@ -175,6 +175,8 @@ spec:
 	if p.Status.Phase != corev1.PodRunning {
 		t.Errorf("phase %s, want Running (restartPolicy Always)", p.Status.Phase)
 	}
+	// A pod whose container is not running deletes all the same.
+	n.deletePod("crashloop")
 }
 
 // A Job's podFailurePolicy acts on the exit code the node reports: exit 42

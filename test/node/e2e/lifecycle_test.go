@@ -228,6 +228,10 @@ spec:
     image: ` + busybox + `
     command: [sh, -c, "echo whole line; printf 'no line end'; exit 5"]
     terminationMessagePolicy: FallbackToLogsOnError
+  - name: fails-long-line
+    image: ` + busybox + `
+    command: [sh, -c, "head -c 40000 /dev/zero | tr '\\0' x; echo; exit 6"]
+    terminationMessagePolicy: FallbackToLogsOnError
 `)
 	p := n.waitPod("fallback", 2*time.Minute, podPhase(corev1.PodFailed))
 	for _, c := range []struct {
@@ -238,6 +242,9 @@ spec:
 		{"succeeds", "", 0},
 		{"fails-with-file", "from the file", 4},
 		{"fails-mid-line", "whole line\nno line end", 5},
+		// A 40000-byte line (split in the log file) is cut to the
+		// kubelet's 2048-byte limit.
+		{"fails-long-line", strings.Repeat("x", 2047) + "\n", 6},
 	} {
 		st := containerStatus(t, p, c.name).State.Terminated
 		if st == nil {

@@ -356,3 +356,41 @@ spec:
 		t.Errorf("child-hog logs %q, want dd killed (137) and the shell carrying on", got)
 	}
 }
+
+// A pod-level memory limit (spec.resources) caps the pod's cgroup: a
+// container without a limit of its own that runs past the pod's is
+// OOM-killed and reported so.
+func TestOOMKilledByPodLevelLimit(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	out, err := n.kubectlErr(`apiVersion: v1
+kind: Pod
+metadata: {name: pod-hog}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  resources:
+    limits: {memory: 32Mi}
+  containers:
+  - name: hog
+    image: `+busybox+`
+    command: [tail, /dev/zero]
+`, "apply", "-f", "-")
+	if err != nil {
+		if strings.Contains(err.Error(), "PodLevelResources") || strings.Contains(err.Error(), "spec.resources") {
+			t.Skipf("the API server refuses pod-level resources: %v", err)
+		}
+		t.Fatalf("%v: %s", err, out)
+	}
+	p := n.waitPod("pod-hog", 2*time.Minute, podPhase(corev1.PodFailed))
+	st := containerStatus(t, p, "hog").State.Terminated
+	if st == nil {
+		t.Fatalf("not terminated: %s", containerStates(p))
+	}
+	if st.Reason != "OOMKilled" || st.ExitCode != 137 {
+		t.Fatalf("terminated reason %q exit %d, want OOMKilled 137", st.Reason, st.ExitCode)
+	}
+	if got := cgroupValue(t, "memory", path.Join(node.CgroupRoot(), "kubepods", "burstable", "pod"+string(p.UID)), "memory.limit_in_bytes"); got != 32<<20 {
+		t.Errorf("the pod's memory cgroup limit %d, want %d", got, 32<<20)
+	}
+}

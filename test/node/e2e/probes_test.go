@@ -224,3 +224,53 @@ spec:
 		return nil
 	})
 }
+
+// An HTTP liveness probe the server fails (404) restarts the container;
+// the new instance, in the same pod network, answers it and stays.
+func TestProbeHTTPLivenessRestarts(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: httpd
+    image: ` + busybox + `
+    command: [sh, -c, 'n=$(( $(cat /count/n 2>/dev/null || echo 0) + 1 )); echo $n > /count/n; echo "instance $n"; mkdir -p /www; if [ $n -gt 1 ]; then echo ok > /www/healthz; fi; exec httpd -f -p 8080 -h /www']
+    ports: [{containerPort: 8080}]
+    volumeMounts: [{name: count, mountPath: /count}]
+    livenessProbe:
+      httpGet: {path: /healthz, port: 8080}
+      periodSeconds: 1
+      failureThreshold: 2
+  volumes:
+  - {name: count, emptyDir: {}}
+`)
+	n.waitEvent("web", "Unhealthy", "statuscode: 404", 1, 2*time.Minute)
+	p := n.waitPod("web", 2*time.Minute, func(p *corev1.Pod) error {
+		cs := p.Status.ContainerStatuses[0]
+		if cs.RestartCount != 1 || !cs.Ready || cs.State.Running == nil {
+			return fmt.Errorf("want one restart, running and ready: %s", containerStates(p))
+		}
+		return nil
+	})
+	if prev, err := n.logs("web", "httpd", true); err != nil || strings.TrimSpace(prev) != "instance 1" {
+		t.Errorf("logs --previous %q, %v; want instance 1", prev, err)
+	}
+	if p.Status.PodIP == "" {
+		t.Fatalf("no pod IP")
+	}
+	// The restarted server answers on the pod's IP.
+	eventually(t, 30*time.Second, "the restarted server on the pod IP", func() error {
+		out, err := n.execErr("web", "httpd", "wget", "-q", "-O", "-", "http://"+p.Status.PodIP+":8080/healthz")
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(out) != "ok" {
+			return fmt.Errorf("got %q", out)
+		}
+		return nil
+	})
+}

@@ -45,7 +45,10 @@ func freeHostPort(t *testing.T) int {
 func TestHostPortFromNodeLoopback(t *testing.T) {
 	t.Parallel()
 	n := newNS(t)
-	port := freeHostPort(t)
+	port, port2 := freeHostPort(t), freeHostPort(t)
+	for port2 == port {
+		port2 = freeHostPort(t)
+	}
 	n.apply(fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: web}
@@ -58,25 +61,45 @@ spec:
     readinessProbe:
       tcpSocket: {port: 80}
       periodSeconds: 1
-`, nginx, port))
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-loopback}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: nginx
+    image: %s
+    ports: [{containerPort: 80, hostPort: %d, hostIP: 127.0.0.1, protocol: TCP}]
+    readinessProbe:
+      tcpSocket: {port: 80}
+      periodSeconds: 1
+`, nginx, port, nginx, port2))
 	n.waitPod("web", 2*time.Minute, podReady)
+	n.waitPod("web-loopback", 2*time.Minute, podReady)
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	eventually(t, time.Minute, "GET "+url, func() error {
-		resp, err := client.Get(url)
-		if err != nil {
-			return err
+	welcome := func(url string) func() error {
+		return func() error {
+			resp, err := client.Get(url)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Welcome to nginx!") {
+				return fmt.Errorf("%d %q", resp.StatusCode, body)
+			}
+			return nil
 		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return err
-		}
-		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Welcome to nginx!") {
-			return fmt.Errorf("%d %q", resp.StatusCode, body)
-		}
-		return nil
-	})
+	}
+	eventually(t, time.Minute, "GET "+url, welcome(url))
+	// The same with the port bound to hostIP 127.0.0.1.
+	url2 := fmt.Sprintf("http://127.0.0.1:%d/", port2)
+	eventually(t, time.Minute, "GET "+url2+" (hostIP 127.0.0.1)", welcome(url2))
 	// Deleting the pod takes the mapping away with it: the port is free
 	// for the next pod, and nothing answers on it.
 	n.kubectl("", "delete", "pod", "web", "--wait=true", "--timeout=90s")

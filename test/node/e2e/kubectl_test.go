@@ -182,6 +182,27 @@ func TestKubectlExecStreams(t *testing.T) {
 		t.Errorf("exec of a missing binary: exit %d, stderr %q; want a failure naming it", code, stderr)
 	}
 
+	// Execs side by side each get their own streams and status.
+	type result struct {
+		i         int
+		out, errs string
+		code      int
+	}
+	results := make(chan result, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			ctx := fmt.Sprintf("echo out-%d; echo err-%d >&2; exit %d", i, i, 10+i)
+			o, e, c := n.runKubectl(nil, "exec", "box", "--", "sh", "-c", ctx)
+			results <- result{i, o, e, c}
+		}()
+	}
+	for range 8 {
+		r := <-results
+		if r.out != fmt.Sprintf("out-%d\n", r.i) || !strings.Contains(r.errs, fmt.Sprintf("err-%d\n", r.i)) || r.code != 10+r.i {
+			t.Errorf("concurrent exec %d: stdout %q stderr %q exit %d", r.i, r.out, r.errs, r.code)
+		}
+	}
+
 	// Stdin: 1 MiB of random bytes through sha256sum, then EOF ends cat.
 	data := make([]byte, 1<<20)
 	_, _ = rand.Read(data)
@@ -189,6 +210,11 @@ func TestKubectlExecStreams(t *testing.T) {
 	stdout, stderr, code = n.runKubectl(bytes.NewReader(data), "exec", "-i", "box", "--", "sha256sum")
 	if got := strings.Fields(stdout); code != 0 || len(got) == 0 || got[0] != hex.EncodeToString(sum[:]) {
 		t.Errorf("exec -i sha256sum: stdout %q stderr %q exit %d, want %x", stdout, stderr, code, sum)
+	}
+	// A large output arrives whole.
+	stdout, stderr, code = n.runKubectl(nil, "exec", "box", "--", "head", "-c", "20000000", "/dev/zero")
+	if len(stdout) != 20000000 || strings.Trim(stdout, "\x00") != "" || code != 0 {
+		t.Errorf("exec head -c 20000000 /dev/zero: %d bytes, exit %d, stderr %q", len(stdout), code, stderr)
 	}
 	stdout, _, code = n.runKubectl(strings.NewReader("one\ntwo\n"), "exec", "-i", "box", "--", "sh", "-c", "while read l; do echo got:$l; done; echo eof")
 	if stdout != "got:one\ngot:two\neof\n" || code != 0 {
@@ -320,6 +346,13 @@ spec:
 	if cs := containerStatus(t, p, "echo"); cs.State.Terminated.ExitCode != 0 {
 		t.Errorf("echo container exited %d, want 0", cs.State.Terminated.ExitCode)
 	}
+	// Attaching to the exited container fails, and says so.
+	if _, stderr, code := n.runKubectl(nil, "attach", "chat", "-c", "echo"); code == 0 {
+		t.Errorf("attach to an exited container succeeded (stderr %q)", stderr)
+	}
+	if _, stderr, code := n.runKubectl(nil, "exec", "chat", "-c", "echo", "--", "true"); code == 0 {
+		t.Errorf("exec in an exited container succeeded (stderr %q)", stderr)
+	}
 	// Everything the container wrote, before and during the attach, is in
 	// its log.
 	if got := n.kubectl("", "logs", "chat", "-c", "echo"); got != "ready\ngot:hello\ngot:bye\n" {
@@ -358,6 +391,30 @@ spec:
 	})
 	if out := s.output(); !strings.Contains(out, "30 90") {
 		t.Errorf("attach -it: the container's terminal is not the user's 30x90: %q", tail(out, 300))
+	}
+	s.resize(45, 130)
+	eventually(t, time.Minute, "the resize reaching the container's terminal", func() error {
+		s.typeIn("stty size\n")
+		time.Sleep(200 * time.Millisecond)
+		if !strings.Contains(s.output(), "45 130") {
+			return fmt.Errorf("output so far %q", tail(s.output(), 300))
+		}
+		return nil
+	})
+	// Leaving (killing kubectl) keeps the shell: a new attach finds it.
+	_ = s.cmd.Process.Kill()
+	_ = s.wait(time.Minute)
+	s = n.startKubectlTTY(30, 90, "attach", "-it", "term", "-c", "sh")
+	eventually(t, time.Minute, "the same shell after a re-attach", func() error {
+		s.typeIn("echo again-$((7*6))\n")
+		time.Sleep(200 * time.Millisecond)
+		if !strings.Contains(s.output(), "again-42") {
+			return fmt.Errorf("output so far %q", tail(s.output(), 300))
+		}
+		return nil
+	})
+	if cs := containerStatus(t, n.pod("term"), "sh"); cs.State.Running == nil || cs.RestartCount != 0 {
+		t.Errorf("after a detach and re-attach: %s", containerStates(n.pod("term")))
 	}
 	s.typeIn("exit 0\n")
 	if err := s.wait(time.Minute); err != nil {

@@ -1220,3 +1220,64 @@ spec:
 		t.Errorf("HostToContainer: the shared container's mount reads %q", got)
 	}
 }
+
+// A Localhost seccomp profile from the kubelet's seccomp directory is what
+// filters the container: one that makes mkdir fail with EPERM does; a
+// profile that does not exist keeps the container from being created, with
+// the reason in its status.
+func TestSecuritySeccompLocalhost(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(node.Dir(), "kubelet", "seccomp", "e2e")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const profile = `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}`
+	if err := os.WriteFile(filepath.Join(dir, "no-mkdir.json"), []byte(profile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: localhost}
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext:
+    seccompProfile: {type: Localhost, localhostProfile: e2e/no-mkdir.json}
+  containers:
+  - name: filtered
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+  - name: missing
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    securityContext:
+      seccompProfile: {type: Localhost, localhostProfile: e2e/not-there.json}
+  - name: default
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    securityContext:
+      seccompProfile: {type: RuntimeDefault}
+`)
+	p := n.waitPod("localhost", 2*time.Minute, func(p *corev1.Pod) error {
+		if err := containerRunning("filtered")(p); err != nil {
+			return err
+		}
+		if err := containerRunning("default")(p); err != nil {
+			return err
+		}
+		return containerWaitingReason("missing", "CreateContainerError")(p)
+	})
+	if msg := containerStatus(t, p, "missing").State.Waiting.Message; !strings.Contains(msg, "not-there.json") {
+		t.Errorf("a missing profile is reported as %q, want its name", msg)
+	}
+	out, err := n.execErr("localhost", "filtered", "mkdir", "/tmp/d")
+	if err == nil {
+		t.Errorf("the Localhost profile let mkdir through")
+	} else if !strings.Contains(out+err.Error(), "Operation not permitted") {
+		t.Errorf("mkdir under the Localhost profile: %v %q, want EPERM", err, out)
+	}
+	if got := statusField(n.execOut("localhost", "filtered", "cat", "/proc/self/status"), "Seccomp"); got != "2" {
+		t.Errorf("Localhost: Seccomp %q, want 2", got)
+	}
+	n.execOut("localhost", "default", "mkdir", "/tmp/d")
+}

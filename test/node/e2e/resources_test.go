@@ -111,6 +111,7 @@ spec:
     command: [sleep, "3600"]
 `)
 	const period = 100000 // the kubelet's default CFS period, in µs
+	podCgroups := map[string]string{}
 	floor := oomScoreAdjFloor(t)
 	capacity := nodeMemoryCapacity(t)
 	for _, c := range []struct {
@@ -132,6 +133,7 @@ spec:
 			t.Errorf("%s: qosClass %q, want %q", what, p.Status.QOSClass, c.qos)
 		}
 		podCgroup := path.Join(node.CgroupRoot(), "kubepods", c.qosDir, "pod"+string(p.UID))
+		podCgroups[c.pod] = podCgroup
 		for _, controller := range []string{"memory", "cpu"} {
 			cg := n.containerCgroup(c.pod, c.container, controller)
 			if path.Dir(cg) != podCgroup {
@@ -173,6 +175,22 @@ spec:
 		if got := strings.TrimSpace(n.kubectl("", "exec", c.pod, "-c", c.container, "--", "cat", "/proc/self/oom_score_adj")); got != want {
 			t.Errorf("%s: an exec'd process's oom_score_adj %s, want %s", what, got, want)
 		}
+	}
+	// Deleted pods leave no cgroup behind, in any hierarchy.
+	for pod, cg := range podCgroups {
+		n.deletePod(pod)
+		eventually(t, time.Minute, "pod "+pod+"'s cgroups removed", func() error {
+			var left []string
+			for _, controller := range []string{"memory", "cpu", "cpuacct", "pids", "blkio", "devices", "freezer", "cpuset"} {
+				if _, err := os.Stat(filepath.Join(cgroupV1, controller, cg)); err == nil {
+					left = append(left, controller)
+				}
+			}
+			if len(left) > 0 {
+				return fmt.Errorf("%s still in %v", cg, left)
+			}
+			return nil
+		})
 	}
 }
 

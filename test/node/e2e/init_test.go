@@ -228,3 +228,50 @@ spec:
 		t.Errorf("sidecar not stopped after the app ended: %s", containerStates(p))
 	}
 }
+
+// A sidecar that exits is started again, even in a restartPolicy Never
+// pod, while the app keeps running untouched.
+func TestInitSidecarRestartedWhenItExits(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: flakysidecar}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: sidecar
+    image: ` + busybox + `
+    restartPolicy: Always
+    # The first instance exits once the app runs; later ones stay.
+    command: [sh, -c, 'echo run >> /shared/sidecar-runs; if [ $(wc -l < /shared/sidecar-runs) -eq 1 ]; then until [ -e /shared/app-up ]; do sleep 0.2; done; exit 1; fi; exec sleep 3600']
+    volumeMounts: [{name: shared, mountPath: /shared}]
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sh, -c, 'touch /shared/app-up; exec sleep 3600']
+    volumeMounts: [{name: shared, mountPath: /shared}]
+  volumes:
+  - {name: shared, emptyDir: {}}
+`)
+	p := n.waitPod("flakysidecar", 2*time.Minute, func(p *corev1.Pod) error {
+		side := containerStatus(t, p, "sidecar")
+		if side.RestartCount < 1 || side.State.Running == nil {
+			return fmt.Errorf("sidecar not restarted and running: %s", containerStates(p))
+		}
+		return containerRunning("app")(p)
+	})
+	if last := containerStatus(t, p, "sidecar").LastTerminationState.Terminated; last == nil || last.ExitCode != 1 {
+		t.Errorf("sidecar's exit not reported: %s", containerStates(p))
+	}
+	if app := containerStatus(t, p, "app"); app.RestartCount != 0 {
+		t.Errorf("app restarted with its sidecar: %s", containerStates(p))
+	}
+	if p.Status.Phase != corev1.PodRunning {
+		t.Errorf("phase %s, want Running", p.Status.Phase)
+	}
+	if got := strings.TrimSpace(n.execOut("flakysidecar", "app", "wc", "-l", "/shared/sidecar-runs")); !strings.HasPrefix(got, "2") {
+		t.Errorf("sidecar runs: %q, want 2", got)
+	}
+}

@@ -34,6 +34,8 @@ spec:
       exec: {command: [cat, /tmp/alive]}
       periodSeconds: 1
       failureThreshold: 2
+      # The second instance must not fail it by being slow on a busy node.
+      timeoutSeconds: 10
   volumes:
   - {name: count, emptyDir: {}}
 `)
@@ -245,6 +247,7 @@ spec:
       httpGet: {path: /healthz, port: 8080}
       periodSeconds: 1
       failureThreshold: 2
+      timeoutSeconds: 10
   volumes:
   - {name: count, emptyDir: {}}
 `)

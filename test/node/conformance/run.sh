@@ -261,8 +261,6 @@ suite_args=(
   "--kubelet-config-file=$work/kubelet-config.yaml"
   "--kubelet-flags=${kubelet_flags[*]}"
   "--report-dir=$RESULTS"
-  # Specs that mount the kubelet's directories read this, not the flag.
-  "--kubelet-root-dir=$work/kubelet"
 )
 ginkgo_args=(
   "--procs=$NODE_PROCS" "--timeout=$NODE_TIMEOUT" "--no-color" "-v"
@@ -303,6 +301,7 @@ set -e
 say "e2e_node.test exited $suite_rc after $(( $(date +%s) - start )) s (log: $RESULTS/e2e_node.log)"
 
 [ -s "$RESULTS/junit.xml" ] || die "no JUnit report in $RESULTS"
+grep -q '<testcase' "$RESULTS/junit.xml" || die "the suite ran no spec (see $RESULTS/e2e_node.log)"
 # A focused or narrowed run skips specs on purpose: check the expected-pass
 # list only on a full run.
 expected=(-expected "$here/expected-pass.txt")

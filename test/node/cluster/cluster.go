@@ -49,6 +49,13 @@ type Options struct {
 	FeatureGates map[string]bool
 	// KubeletConfig is extra KubeletConfiguration YAML, appended last.
 	KubeletConfig string
+	// ImageFsSize, when not zero, puts podshim's root on a loop-mounted
+	// ext4 filesystem of this many bytes (see imagefs.go).
+	ImageFsSize int64
+	// PrePull lists images podshim pulls before the kubelet starts, as a
+	// node image would carry them: the kubelet then knows them from its
+	// first image scan.
+	PrePull []string
 	// PodshimConfig is extra podshim TOML (top-level keys only).
 	PodshimConfig string
 }
@@ -67,6 +74,7 @@ type Cluster struct {
 
 	etcd, apiserver, controllers, scheduler, kubelet, podshim, reg *process
 	fence                                                          *fence
+	imageFsMounted                                                 bool
 }
 
 func (o *Options) defaults() {
@@ -111,8 +119,10 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	}{
 		{"certificates", c.makePKI},
 		{"pod network fence", c.startFence},
+		{"image filesystem", c.mountImageFs},
 		{"test registry", c.startRegistry},
 		{"podshim", c.startPodshim},
+		{"pre-pulled images", c.prePull},
 		{"etcd", c.startEtcd},
 		{"kube-apiserver", c.startAPIServer},
 		{"kube-controller-manager", c.startControllerManager},
@@ -211,6 +221,7 @@ func (c *Cluster) Stop() {
 	c.reg.stop(5 * time.Second)
 	c.reg = nil
 	unmountBelow(c.opts.Dir)
+	c.unmountImageFs()
 	removeCgroupTree(c.opts.CgroupRoot)
 	if c.fence != nil {
 		c.fence.remove()

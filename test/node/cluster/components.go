@@ -77,7 +77,7 @@ func (c *Cluster) startRegistry(ctx context.Context) error {
 func (c *Cluster) podshimConfig() string {
 	dir := filepath.Join(c.opts.Dir, "podshim")
 	var b strings.Builder
-	fmt.Fprintf(&b, "root = %q\nstate = %q\nlisten = %q\n", filepath.Join(dir, "root"), filepath.Join(dir, "state"), c.sock)
+	fmt.Fprintf(&b, "root = %q\nstate = %q\nlisten = %q\n", c.podshimRoot(), filepath.Join(dir, "state"), c.sock)
 	b.WriteString(c.opts.PodshimConfig + "\n")
 	fmt.Fprintf(&b, "[cni]\nconf_dir = %q\ndefault_bridge = %q\ndefault_subnet = %q\n", filepath.Join(dir, "cni"), c.opts.Bridge, c.opts.Subnet)
 	b.WriteString("[registry.mirrors]\n")
@@ -102,6 +102,15 @@ func (c *Cluster) startPodshim(ctx context.Context) error {
 		_, err := c.Crictl(ctx, "version")
 		return err
 	})
+}
+
+func (c *Cluster) prePull(ctx context.Context) error {
+	for _, img := range c.opts.PrePull {
+		if _, err := c.Crictl(ctx, "pull", img); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // StopPodshim ends the daemon: gracefully with SIGTERM, or with SIGKILL as
@@ -328,6 +337,9 @@ enforceNodeAllocatable: [pods]
 failCgroupV1: false
 failSwapOn: false
 resolvConf: %s
+# Pod logs of this node only: another kubelet on the machine would remove
+# the log directories of pods it does not know.
+podLogsDirectory: %s
 # The disk is shared with everything else on the machine.
 evictionHard:
   memory.available: 100Mi
@@ -335,12 +347,14 @@ evictionHard:
   nodefs.inodesFree: 1%%
   imagefs.available: 1%%
 serializeImagePulls: false
+# Image GC takes unused images known for 2 minutes (0 would mean the default, 2m).
+imageMinimumGCAge: 2m
 syncFrequency: 10s
 nodeStatusUpdateFrequency: 5s
 fileCheckFrequency: 5s
 %s
 %s
-`, port, healthz, c.pki.path("ca.crt"), c.sock, c.sock, c.opts.CgroupRoot, resolv, gateYAML, c.opts.KubeletConfig)
+`, port, healthz, c.pki.path("ca.crt"), c.sock, c.sock, c.opts.CgroupRoot, resolv, filepath.Join(c.opts.Dir, "pod-logs"), gateYAML, c.opts.KubeletConfig)
 }
 
 func (c *Cluster) waitNodeReady(ctx context.Context) error {

@@ -63,6 +63,9 @@ func run(m *testing.M) int {
 		Bridge:     os.Getenv("NODE_E2E_BRIDGE"),
 		Subnet:     os.Getenv("NODE_E2E_SUBNET"),
 		CgroupRoot: os.Getenv("NODE_E2E_CGROUP_ROOT"),
+		// The image GC test needs an image filesystem cAdvisor can measure.
+		ImageFsSize: 1 << 30,
+		PrePull:     gcImages,
 	})
 	if err != nil {
 		saveLogs(dir)

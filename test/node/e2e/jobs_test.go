@@ -37,6 +37,12 @@ spec:
 	if st := cs.State.Terminated; st.ExitCode != 1 || st.Reason != "Error" {
 		t.Errorf("exit %d reason %q, want 1 Error", st.ExitCode, st.Reason)
 	}
+	if st := cs.State.Terminated; st.StartedAt.IsZero() || st.FinishedAt.Before(&st.StartedAt) || !strings.HasPrefix(st.ContainerID, "podshim://") {
+		t.Errorf("terminated state started %v finished %v container %q, want finished at or after started, by podshim", st.StartedAt, st.FinishedAt, st.ContainerID)
+	}
+	if cs.Ready || cs.Started == nil || *cs.Started {
+		t.Errorf("ready %v started %v, want neither after the exit", cs.Ready, cs.Started)
+	}
 	if cs.RestartCount != 0 || cs.LastTerminationState.Terminated != nil {
 		t.Errorf("restarted: count %d, last state %+v", cs.RestartCount, cs.LastTerminationState)
 	}

@@ -74,7 +74,7 @@ spec:
     volumeMounts: [{name: host, mountPath: /host}]
   - name: stubborn
     image: ` + busybox + `
-    command: [sh, -c, "trap 'read up x < /proc/uptime; echo TERM $up >> /host/stubborn' TERM; while :; do read up x < /proc/uptime; echo tick $up >> /host/stubborn; usleep 100000; done"]
+    command: ` + stubbornCommand + `
     volumeMounts: [{name: host, mountPath: /host}]
 `)
 	n.waitPod("grace", 2*time.Minute, podReady)
@@ -83,9 +83,26 @@ spec:
 	if got := readHostFile(t, dir, "polite"); got != "TERM\n" {
 		t.Errorf("the container that traps SIGTERM wrote %q, want %q", got, "TERM\n")
 	}
+	ran := ranAfterTerm(t, readHostFile(t, dir, "stubborn"))
+	// The kubelet's grace period starts a little before the signal is
+	// handled; a second's slack allows for that and the tick interval.
+	if ran < grace-1 {
+		t.Fatalf("the container that ignores SIGTERM ran %.2fs after it, want about the grace period %ds before the kill", ran, grace)
+	}
+	t.Logf("the container that ignores SIGTERM ran %.2fs after it (grace period %ds)", ran, grace)
+}
+
+// stubbornCommand ignores SIGTERM (noting when it came) and ticks the
+// uptime clock to /host/stubborn until it is killed.
+const stubbornCommand = `[sh, -c, "trap 'read up x < /proc/uptime; echo TERM $up >> /host/stubborn' TERM; while :; do read up x < /proc/uptime; echo tick $up >> /host/stubborn; usleep 100000; done"]`
+
+// ranAfterTerm reads stubbornCommand's log: how long it ran on after the
+// first SIGTERM, in seconds.
+func ranAfterTerm(t *testing.T, log string) float64 {
+	t.Helper()
 	var term, last float64
 	sawTerm := false
-	for _, line := range strings.Split(strings.TrimSpace(readHostFile(t, dir, "stubborn")), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(log), "\n") {
 		var what string
 		var at float64
 		if _, err := fmt.Sscanf(line, "%s %g", &what, &at); err != nil {
@@ -101,13 +118,36 @@ spec:
 	if !sawTerm {
 		t.Fatalf("the container that ignores SIGTERM never got it")
 	}
-	// The kubelet's grace period starts a little before the signal is
-	// handled; a second's slack allows for that and the tick interval.
-	ran := last - term
-	if ran < grace-1 {
-		t.Fatalf("the container that ignores SIGTERM ran %.2fs after it, want about the grace period %ds before the kill", ran, grace)
+	return last - term
+}
+
+// kubectl delete --grace-period shortens the pod's own: a container that
+// ignores SIGTERM is killed after the shorter period (the kubelet's
+// least is 2s), not the 300s of its spec.
+func TestLifecycleDeleteGracePeriodOverride(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	dir := hostDir(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: override}
+spec:
+  terminationGracePeriodSeconds: 300
+  volumes: [{name: host, hostPath: {path: ` + dir + `, type: Directory}}]
+  containers:
+  - name: stubborn
+    image: ` + busybox + `
+    command: ` + stubbornCommand + `
+    volumeMounts: [{name: host, mountPath: /host}]
+`)
+	n.waitPod("override", 2*time.Minute, podReady)
+	n.kubectl("", "delete", "pod", "override", "--grace-period=3", "--wait=true", "--timeout=120s")
+	ran := ranAfterTerm(t, readHostFile(t, dir, "stubborn"))
+	t.Logf("the container that ignores SIGTERM ran %.2fs after it (grace period 3s on delete, 300s in the spec)", ran)
+	// Far below the spec's 300s, whatever the machine's load.
+	if ran < 1 || ran > 60 {
+		t.Fatalf("the container that ignores SIGTERM ran %.2fs after it, want about the 3s given on delete", ran)
 	}
-	t.Logf("the container that ignores SIGTERM ran %.2fs after it (grace period %ds)", ran, grace)
 }
 
 // When activeDeadlineSeconds passes the kubelet stops the pod as on

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -410,5 +411,82 @@ spec:
 	}
 	if got := cgroupValue(t, "memory", path.Join(node.CgroupRoot(), "kubepods", "burstable", "pod"+string(p.UID)), "memory.limit_in_bytes"); got != 32<<20 {
 		t.Errorf("the pod's memory cgroup limit %d, want %d", got, 32<<20)
+	}
+}
+
+// Containers that exit while podshim is down — one OOM-killed, one with
+// exit 3 — are reported as they ended once it is back: each pod's monitor
+// records the exit and the OOM kill without the daemon. Not parallel: the
+// runtime is down for every test meanwhile.
+func TestOOMKilledWhilePodshimDown(t *testing.T) {
+	n := newNS(t)
+	dir := hostDir(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: down}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: host, hostPath: {path: ` + dir + `, type: Directory}}]
+  containers:
+  - name: hog
+    image: ` + busybox + `
+    command: [sh, -c, "until [ -e /host/go ]; do usleep 100000; done; exec tail /dev/zero"]
+    volumeMounts: [{name: host, mountPath: /host}]
+    resources:
+      limits: {memory: 32Mi}
+  - name: quitter
+    image: ` + busybox + `
+    command: [sh, -c, "until [ -e /host/go ]; do usleep 100000; done; exit 3"]
+    volumeMounts: [{name: host, mountPath: /host}]
+`)
+	n.waitPod("down", 2*time.Minute, podReady)
+	cgroups := map[string]string{}
+	for _, c := range []string{"hog", "quitter"} {
+		cgroups[c] = n.containerCgroup("down", c, "memory")
+	}
+
+	node.StopPodshim(false)
+	restarted := false
+	defer func() {
+		if !restarted {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := node.StartPodshim(ctx); err != nil {
+				t.Errorf("start podshim again: %v", err)
+			}
+		}
+	}()
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for c, cg := range cgroups {
+		eventually(t, time.Minute, c+" exited while podshim is down", func() error {
+			procs, err := os.ReadFile(filepath.Join(cgroupV1, "memory", cg, "cgroup.procs"))
+			if err != nil {
+				return err
+			}
+			if s := strings.TrimSpace(string(procs)); s != "" {
+				return fmt.Errorf("processes left: %s", s)
+			}
+			return nil
+		})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := node.StartPodshim(ctx); err != nil {
+		t.Fatalf("start podshim again: %v", err)
+	}
+	restarted = true
+
+	p := n.waitPod("down", 2*time.Minute, podPhase(corev1.PodFailed))
+	for _, c := range []struct {
+		name, reason string
+		exit         int32
+	}{{"hog", "OOMKilled", 137}, {"quitter", "Error", 3}} {
+		st := containerStatus(t, p, c.name).State.Terminated
+		if st == nil || st.Reason != c.reason || st.ExitCode != c.exit {
+			t.Errorf("%s: %s, want terminated %s exit %d", c.name, containerStates(p), c.reason, c.exit)
+		}
 	}
 }

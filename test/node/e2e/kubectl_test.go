@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -962,5 +963,83 @@ spec:
 	out := s.output()
 	if !strings.Contains(out, "uid 1234 owner 1234") || !strings.Contains(out, "written-8") || !strings.Contains(out, "wrote-ok") {
 		t.Errorf("exec -it as 1234: %q, want uid 1234 owning and writing its terminal", out)
+	}
+}
+
+// After the runtime restarts (killed, as in a crash), a user's streams work
+// again on the same containers: attach reaches the same process with the
+// same stdin, port-forward and logs -f work. Not parallel: it restarts the
+// node's runtime under every pod.
+func TestKubectlStreamsAfterPodshimRestart(t *testing.T) {
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: both}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: echo
+    image: ` + busybox + `
+    stdin: true
+    command: [sh, -c, 'i=0; while read l; do i=$((i+1)); echo got-$i:$l; done']
+  - name: web
+    image: ` + nginx + `
+    ports: [{containerPort: 80}]
+`)
+	n.waitPod("both", 2*time.Minute, podReady)
+	a, in := n.startKubectl(true, "attach", "-i", "both", "-c", "echo")
+	_, _ = io.WriteString(in, "before\n")
+	a.waitContains(time.Minute, "got-1:before\n")
+	follow, _ := n.startKubectl(false, "logs", "-f", "both", "-c", "echo")
+	follow.waitContains(time.Minute, "got-1:before\n")
+
+	node.StopPodshim(true)
+	_ = a.wait(2 * time.Minute) // its stream server went away with the daemon
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := node.StartPodshim(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// The same process, its stdin still open: the count goes on.
+	eventually(t, 2*time.Minute, "attach after the restart", func() error {
+		b, in := n.startKubectl(true, "attach", "-i", "both", "-c", "echo")
+		defer b.stop()
+		_, _ = io.WriteString(in, "after\n")
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) && !b.ended() {
+			if strings.Contains(b.output(), "got-2:after\n") {
+				return nil
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		return fmt.Errorf("attach: output %q, ended %v (%v), stderr %q", b.output(), b.ended(), b.err, b.stderr.String())
+	})
+	// The follower started before the restart read the file, which the
+	// monitor kept writing: it shows the new line too.
+	follow.waitContains(time.Minute, "got-2:after\n")
+
+	pf, _ := n.startKubectl(false, "port-forward", "--address", "127.0.0.1", "pod/both", ":80")
+	forwarding := regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 80`)
+	var port string
+	pf.waitOutput(time.Minute, "the forwarding line", func(o string) error {
+		m := forwarding.FindStringSubmatch(o)
+		if m == nil {
+			return fmt.Errorf("output %q", o)
+		}
+		port = m[1]
+		return nil
+	})
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Get("http://127.0.0.1:" + port + "/")
+	if err != nil {
+		t.Fatalf("GET through port-forward after the restart: %v; stderr %q", err, pf.stderr.String())
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "Welcome to nginx!") {
+		t.Errorf("GET through port-forward after the restart: %d %q", resp.StatusCode, body)
+	}
+	if cs := containerStatus(t, n.pod("both"), "echo"); cs.RestartCount != 0 || cs.State.Running == nil {
+		t.Errorf("echo after the restart: %s", containerStates(n.pod("both")))
 	}
 }

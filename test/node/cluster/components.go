@@ -339,7 +339,7 @@ failSwapOn: false
 resolvConf: %s
 # Pod logs of this node only: another kubelet on the machine would remove
 # the log directories of pods it does not know.
-podLogsDirectory: %s
+podLogsDir: %s
 # The disk is shared with everything else on the machine.
 evictionHard:
   memory.available: 100Mi

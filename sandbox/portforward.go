@@ -4,20 +4,24 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"runtime"
 	"strconv"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// PortForward connects stream to port on the pod's own loopback, as
-// `kubectl port-forward` expects: the connection is made from inside the
-// pod's network namespace, so a server bound to 127.0.0.1 there is reached
-// and nothing on the host is.
+// PortForward connects stream to port in the pod, as `kubectl
+// port-forward` expects: the connection is made from inside the pod's
+// network namespace, to the first of 127.0.0.1, ::1 and the pod's own IPs
+// where something listens, so a server bound to any of them is reached
+// (one bound to "localhost" is often on ::1 alone) and nothing on the host
+// is.
 func (m *Manager) PortForward(ctx context.Context, id string, port int32, stream io.ReadWriteCloser) error {
 	defer stream.Close()
 	r, err := m.store.Get(id)
@@ -30,7 +34,7 @@ func (m *Manager) PortForward(ctx context.Context, id string, port int32, stream
 	if port <= 0 || port > 65535 {
 		return fmt.Errorf("port-forward to pod %s: invalid port %d", r.ID, port)
 	}
-	conn, err := dialInNetns(ctx, r.NetNSPath, net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port))))
+	conn, err := dialInNetns(ctx, r.NetNSPath, forwardTargets(r, port))
 	if err != nil {
 		return fmt.Errorf("port-forward to pod %s port %d: %w", r.ID, port, err)
 	}
@@ -54,13 +58,52 @@ func (m *Manager) PortForward(ctx context.Context, id string, port int32, stream
 	return nil
 }
 
-// dialInNetns opens a TCP connection from inside a network namespace
-// ("" = the host's). The socket keeps its namespace after the thread
-// switches back; a thread that cannot switch back is never reused.
-func dialInNetns(ctx context.Context, netnsPath, addr string) (net.Conn, error) {
+// forwardTargets are the addresses a forward to port tries, in order: the
+// pod's loopback, IPv4 first as before, then its own IPs. A host-network
+// pod has no IPs of its own: its loopback is the node's.
+func forwardTargets(r *Record, port int32) []string {
+	p := strconv.Itoa(int(port))
+	addrs := []string{net.JoinHostPort("127.0.0.1", p), net.JoinHostPort("::1", p)}
+	if r.NetNSPath != "" {
+		for _, ip := range r.IPs {
+			if net.ParseIP(ip) != nil {
+				addrs = append(addrs, net.JoinHostPort(ip, p))
+			}
+		}
+	}
+	return addrs
+}
+
+// forwardDialTimeout bounds each connect attempt, so that one address
+// dropping packets cannot hold up the next.
+const forwardDialTimeout = 5 * time.Second
+
+// dialFirst connects to the first of addrs that accepts, one at a time:
+// Go's parallel dialing would open sockets from other threads, outside
+// the namespace this one is in. The error names every attempt.
+func dialFirst(ctx context.Context, addrs []string) (net.Conn, error) {
+	d := net.Dialer{Timeout: forwardDialTimeout}
+	var errs []error
+	for _, a := range addrs {
+		conn, err := d.DialContext(ctx, "tcp", a)
+		if err == nil {
+			return conn, nil
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, errors.Join(errs...)
+}
+
+// dialInNetns opens a TCP connection to the first of addrs that accepts,
+// from inside a network namespace ("" = the host's). The socket keeps its
+// namespace after the thread switches back; a thread that cannot switch
+// back is never reused.
+func dialInNetns(ctx context.Context, netnsPath string, addrs []string) (net.Conn, error) {
 	if netnsPath == "" {
-		var d net.Dialer
-		return d.DialContext(ctx, "tcp", addr)
+		return dialFirst(ctx, addrs)
 	}
 	type result struct {
 		conn net.Conn
@@ -85,8 +128,7 @@ func dialInNetns(ctx context.Context, netnsPath, addr string) (net.Conn, error) 
 			done <- result{err: err}
 			return
 		}
-		var d net.Dialer
-		conn, err := d.DialContext(ctx, "tcp", addr)
+		conn, err := dialFirst(ctx, addrs)
 		if unix.Setns(host, unix.CLONE_NEWNET) == nil {
 			runtime.UnlockOSThread()
 		}

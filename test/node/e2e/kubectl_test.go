@@ -1043,3 +1043,58 @@ spec:
 		t.Errorf("echo after the restart: %s", containerStates(n.pod("both")))
 	}
 }
+
+// `kubectl port-forward` reaches a server wherever in the pod it listens on
+// the port: on IPv4 loopback, on IPv6 loopback only (as servers binding
+// "localhost" often do), or on the pod's IP only.
+func TestKubectlPortForwardLoopbackV6AndPodIP(t *testing.T) {
+	t.Parallel()
+	if b, err := os.ReadFile("/proc/sys/net/ipv6/conf/default/disable_ipv6"); err != nil || strings.TrimSpace(string(b)) != "0" {
+		t.Skipf("IPv6 is off on this node (%q, %v): a pod has no ::1", b, err)
+	}
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: servers}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: v6
+    image: ` + busybox + `
+    command: [sh, -c, 'mkdir -p /www && echo served-on-ipv6-loopback > /www/index.html && exec httpd -f -p "[::1]:8081" -h /www']
+  - name: podip
+    image: ` + busybox + `
+    env: [{name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}]
+    command: [sh, -c, 'mkdir -p /www && echo served-on-the-pod-ip > /www/index.html && exec httpd -f -p "$POD_IP:8082" -h /www']
+`)
+	n.waitPod("servers", 2*time.Minute, podReady)
+	// Only where they listen: nothing on 127.0.0.1 for either port.
+	if _, err := n.kubectlErr("", "exec", "servers", "-c", "v6", "--", "wget", "-q", "-T", "5", "-O", "-", "http://127.0.0.1:8081/"); err == nil {
+		t.Fatal("the IPv6 server answers on 127.0.0.1 too; the test would not tell")
+	}
+	pf, _ := n.startKubectl(false, "port-forward", "--address", "127.0.0.1", "pod/servers", ":8081", ":8082")
+	forwarding := regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)`)
+	ports := map[string]string{}
+	pf.waitOutput(time.Minute, "both forwarding lines", func(o string) error {
+		for _, m := range forwarding.FindAllStringSubmatch(o, -1) {
+			ports[m[2]] = m[1]
+		}
+		if ports["8081"] == "" || ports["8082"] == "" {
+			return fmt.Errorf("output %q", o)
+		}
+		return nil
+	})
+	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	for remote, want := range map[string]string{"8081": "served-on-ipv6-loopback", "8082": "served-on-the-pod-ip"} {
+		resp, err := client.Get("http://127.0.0.1:" + ports[remote] + "/")
+		if err != nil {
+			t.Errorf("GET through port-forward to pod port %s: %v; kubectl stderr %q", remote, err, pf.stderr.String())
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), want) {
+			t.Errorf("GET through port-forward to pod port %s: %d %q, want %q", remote, resp.StatusCode, body, want)
+		}
+	}
+}

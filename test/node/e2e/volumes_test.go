@@ -1281,3 +1281,83 @@ spec:
 	}
 	n.execOut("localhost", "default", "mkdir", "/tmp/d")
 }
+
+// The image's USER decides who a container runs as when the pod does not:
+// a uid, a name from the image's /etc/passwd, with or without a group
+// (which Kubernetes drops).
+// runAsNonRoot admits a numeric non-root USER, and refuses a named one,
+// which the kubelet cannot check, unless runAsUser settles it.
+func TestSecurityImageUser(t *testing.T) {
+	t.Parallel()
+	const repo = "gcr.io/k8s-staging-cri-tools/test-image-user-"
+	n := newNS(t)
+	container := func(name, image, extra string) string {
+		return `
+  - name: ` + name + `
+    image: ` + repo + image + `:latest
+    imagePullPolicy: IfNotPresent
+    command: [sh, -c, 'id -u; id -g; exec sleep 3600']` + extra
+	}
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: imageusers}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:` +
+		container("uid", "uid", "") +
+		container("username", "username", "") +
+		container("uid-group", "uid-group", "") +
+		container("username-group", "username-group", "") + `
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: nonroot}
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext: {runAsNonRoot: true}
+  containers:` +
+		container("uid", "uid", "") +
+		container("username", "username", "") +
+		container("username-overridden", "username", "\n    securityContext: {runAsUser: 4444}") + `
+`)
+	n.waitPod("imageusers", 3*time.Minute, podReady)
+	for name, want := range map[string][]string{
+		"uid":            {"1002", "0"},
+		"username":       {"33", "33"},
+		// The kubelet passes on only the user part of USER as run_as_user
+		// or run_as_username, so the group is lost: the primary group is
+		// the user's in /etc/passwd, else 0 (kubernetes/kubernetes#61967,
+		// containerd does the same).
+		"uid-group":      {"1003", "0"},
+		"username-group": {"33", "33"},
+	} {
+		eventually(t, 30*time.Second, name+" logs", func() error {
+			out, err := n.logs("imageusers", name, false)
+			if err != nil {
+				return err
+			}
+			if got := lines(out); !slices.Equal(got, want) {
+				return fmt.Errorf("container %s: id -u, -g printed %q, want %q", name, got, want)
+			}
+			return nil
+		})
+	}
+	p := n.waitPod("nonroot", 2*time.Minute, func(p *corev1.Pod) error {
+		for _, cond := range []func(*corev1.Pod) error{
+			containerRunning("uid"),
+			containerRunning("username-overridden"),
+			containerWaitingReason("username", "CreateContainerConfigError"),
+		} {
+			if err := cond(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if msg := containerStatus(t, p, "username").State.Waiting.Message; !strings.Contains(msg, "non-numeric user (www-data)") {
+		t.Errorf("runAsNonRoot refused a named image user with %q", msg)
+	}
+	if got := strings.TrimSpace(n.execOut("nonroot", "username-overridden", "id", "-u")); got != "4444" {
+		t.Errorf("runAsUser over a named image user: uid %s, want 4444", got)
+	}
+}

@@ -1322,8 +1322,8 @@ spec:
 `)
 	n.waitPod("imageusers", 3*time.Minute, podReady)
 	for name, want := range map[string][]string{
-		"uid":            {"1002", "0"},
-		"username":       {"33", "33"},
+		"uid":      {"1002", "0"},
+		"username": {"33", "33"},
 		// The kubelet passes on only the user part of USER as run_as_user
 		// or run_as_username, so the group is lost: the primary group is
 		// the user's in /etc/passwd, else 0 (kubernetes/kubernetes#61967,

@@ -1361,3 +1361,52 @@ spec:
 		t.Errorf("runAsUser over a named image user: uid %s, want 4444", got)
 	}
 }
+
+// /dev/shm is the pod's: its containers share it (64 MiB, as containerd
+// makes it), and a memory emptyDir mounted there replaces it with its own
+// size, shared too.
+func TestVolumeDevShm(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: shm}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: a, image: ` + busybox + `, command: [sleep, "3600"]}
+  - {name: b, image: ` + busybox + `, command: [sleep, "3600"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: bigshm}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: a
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeMounts: [{name: shm, mountPath: /dev/shm}]
+  - name: b
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeMounts: [{name: shm, mountPath: /dev/shm}]
+  volumes:
+  - {name: shm, emptyDir: {medium: Memory, sizeLimit: 128Mi}}
+`)
+	for pod, size := range map[string]string{"shm": "size=65536k", "bigshm": "size=131072k"} {
+		n.waitPod(pod, 2*time.Minute, podReady)
+		m := mountOf(t, n.execOut(pod, "a", "cat", "/proc/mounts"), "/dev/shm")
+		if m[2] != "tmpfs" || !slices.Contains(strings.Split(m[3], ","), size) {
+			t.Errorf("pod %s: /dev/shm is %v, want a tmpfs with %s", pod, m, size)
+		}
+		n.execOut(pod, "a", "sh", "-c", "echo "+pod+" > /dev/shm/note")
+		if got := strings.TrimSpace(n.execOut(pod, "b", "cat", "/dev/shm/note")); got != pod {
+			t.Errorf("pod %s: container b reads a's /dev/shm note as %q", pod, got)
+		}
+	}
+	// Each pod has its own.
+	if out, err := n.execErr("shm", "b", "cat", "/dev/shm/note"); err != nil || strings.TrimSpace(out) != "shm" {
+		t.Errorf("pod shm reads its note as %q, %v", out, err)
+	}
+}

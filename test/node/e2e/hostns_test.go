@@ -427,7 +427,8 @@ spec:
   - name: main
     image: %s
     command: [nc, -ll, -p, "%d", -e, echo, answer-from-the-host-network]
-`, busybox, port))
+    ports: [{containerPort: %d, hostPort: %d}]
+`, busybox, port, port, port))
 	n.waitPod("hostsrv", 2*time.Minute, podReady)
 	pf, _ := n.startKubectl(false, "port-forward", "--address", "127.0.0.1", "pod/hostsrv", fmt.Sprintf(":%d", port))
 	var local string
@@ -439,17 +440,23 @@ spec:
 		local, _, _ = strings.Cut(o[i+len("Forwarding from 127.0.0.1:"):], " ")
 		return nil
 	})
-	eventually(t, time.Minute, "an answer through port-forward", func() error {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+local, 10*time.Second)
-		if err != nil {
-			return err
+	answer := func(addr string) func() error {
+		return func() error {
+			c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+			b, err := io.ReadAll(c)
+			if got := strings.TrimSpace(string(b)); got != "answer-from-the-host-network" {
+				return fmt.Errorf("read %q %v", got, err)
+			}
+			return nil
 		}
-		defer c.Close()
-		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-		b, err := io.ReadAll(c)
-		if got := strings.TrimSpace(string(b)); got != "answer-from-the-host-network" {
-			return fmt.Errorf("read %q %v", got, err)
-		}
-		return nil
-	})
+	}
+	eventually(t, time.Minute, "an answer through port-forward", answer("127.0.0.1:"+local))
+	// Its declared hostPort is the port it binds on the node itself: no
+	// mapping stands in the way.
+	eventually(t, time.Minute, "an answer on the node's own port", answer(fmt.Sprintf("127.0.0.1:%d", port)))
 }

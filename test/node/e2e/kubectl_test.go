@@ -784,7 +784,7 @@ spec:
 	follow, _ := n.startKubectl(false, "logs", "-f", "--tail=1", "chatty")
 	follow.waitContains(time.Minute, "tick-")
 
-	dir := filepath.Join("/var/log/pods", n.name+"_chatty_"+string(p.UID), "main")
+	dir := podLogDir(t, n.name, "chatty", string(p.UID), "main")
 	var rotated []string
 	eventually(t, 2*time.Minute, "the kubelet rotating the log in "+dir, func() error {
 		rotated, _ = filepath.Glob(filepath.Join(dir, "0.log.*"))
@@ -1097,4 +1097,19 @@ spec:
 			t.Errorf("GET through port-forward to pod port %s: %d %q, want %q", remote, resp.StatusCode, body, want)
 		}
 	}
+}
+
+// podLogDir is where the kubelet keeps a container's log files: below its
+// podLogsDir (the cluster's own pod-logs directory, or the default
+// /var/log/pods), in <namespace>_<pod>_<uid>/<container>.
+func podLogDir(t *testing.T, namespace, pod, uid, container string) string {
+	t.Helper()
+	name := filepath.Join(namespace+"_"+pod+"_"+uid, container)
+	for _, root := range []string{filepath.Join(node.Dir(), "pod-logs"), "/var/log/pods"} {
+		if _, err := os.Stat(filepath.Join(root, name)); err == nil {
+			return filepath.Join(root, name)
+		}
+	}
+	t.Fatalf("no log directory %s under the cluster's pod-logs or /var/log/pods", name)
+	return ""
 }

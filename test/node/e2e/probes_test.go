@@ -277,3 +277,45 @@ spec:
 		return nil
 	})
 }
+
+// An exec probe runs as the container does: its user and groups, its
+// environment, its working directory, without a terminal even in a tty
+// container; so the pod turns Ready only if all of these hold.
+func TestProbeExecRunsInContainerContext(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: context}
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext: {runAsUser: 1234, runAsGroup: 2345, supplementalGroups: [3456]}
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    tty: true
+    stdin: true
+    workingDir: /tmp
+    env: [{name: GREETING, value: hello}]
+    readinessProbe:
+      exec:
+        command:
+        - sh
+        - -c
+        - 'echo "uid=$(id -u) gid=$(id -g) groups=$(id -G) greeting=$GREETING pwd=$(pwd) tty=$(test -t 0 && echo yes || echo no)"; [ "$(id -u)" = 1234 ] && [ "$(id -g)" = 2345 ] && id -G | grep -qw 3456 && [ "$GREETING" = hello ] && [ "$(pwd)" = /tmp ] && ! test -t 0 && ! test -t 1'
+      periodSeconds: 1
+      timeoutSeconds: 10
+`)
+	n.waitPod("context", 2*time.Minute, func(p *corev1.Pod) error {
+		if err := podReady(p); err != nil {
+			evs, _ := n.events("context", "Unhealthy")
+			var msgs []string
+			for _, e := range evs {
+				msgs = append(msgs, e.Message)
+			}
+			return fmt.Errorf("%v; probe said %q", err, msgs)
+		}
+		return nil
+	})
+}

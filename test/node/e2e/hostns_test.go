@@ -111,6 +111,23 @@ spec:
 		resp.Body.Close()
 		return fmt.Errorf("GET %s still answers %d", url, resp.StatusCode)
 	})
+	// A new pod takes the freed port, and the node reaches it, not the
+	// old pod's address.
+	n.apply(fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: web2}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: nginx
+    image: %s
+    ports: [{containerPort: 80, hostPort: %d, protocol: TCP}]
+    readinessProbe:
+      tcpSocket: {port: 80}
+      periodSeconds: 1
+`, nginx, port))
+	n.waitPod("web2", 2*time.Minute, podReady)
+	eventually(t, time.Minute, "GET "+url+" served by the new pod", welcome(url))
 }
 
 // defaultRouteInterface is the node interface holding its IPv4 default

@@ -271,9 +271,10 @@ func TestKubectlExecTTY(t *testing.T) {
 	s.typeIn("\x03")
 	s.typeIn("echo back-$((2+1))\n")
 	s.waitContains(time.Minute, "back-3")
-	s.typeIn("exit 0\n")
+	// Ctrl-D at the prompt ends the shell, and kubectl with it.
+	s.typeIn("\x04")
 	if err := s.wait(time.Minute); err != nil {
-		t.Errorf("exec -it sh, after exit 0: %v; output %q", err, tail(s.output(), 300))
+		t.Errorf("exec -it sh, after Ctrl-D: %v; output %q", err, tail(s.output(), 300))
 	}
 }
 

@@ -1114,3 +1114,69 @@ func podLogDir(t *testing.T, namespace, pod, uid, container string) string {
 	t.Fatalf("no log directory %s under the cluster's pod-logs or /var/log/pods", name)
 	return ""
 }
+
+// A process that logs by opening /dev/stdout or /dev/stderr (as nginx and
+// many images do through symlinks) reaches `kubectl logs`, also as a
+// non-root user; and `kubectl exec` output written that way arrives too.
+func TestKubectlLogsThroughDevStdout(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	pod := func(name, user string) string {
+		return `apiVersion: v1
+kind: Pod
+metadata: {name: ` + name + `}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  securityContext: {runAsUser: ` + user + `}
+  containers:
+  - name: main
+    image: ` + busybox + `
+    command: [sh, -c, 'echo via-dev-stdout > /dev/stdout && echo via-dev-stderr > /dev/stderr && ln -s /dev/stdout /tmp/access.log && echo via-symlink >> /tmp/access.log; exec sleep 3600']
+`
+	}
+	n.apply(pod("root", "0") + "---\n" + pod("user", "1234"))
+	for _, name := range []string{"root", "user"} {
+		n.waitPod(name, 2*time.Minute, podReady)
+		eventually(t, time.Minute, name+"'s log", func() error {
+			got, err := n.kubectlErr("", "logs", name)
+			if err != nil {
+				return err
+			}
+			for _, want := range []string{"via-dev-stdout\n", "via-dev-stderr\n", "via-symlink\n"} {
+				if !strings.Contains(got, want) {
+					return fmt.Errorf("kubectl logs %s: %q, want %q in it", name, got, want)
+				}
+			}
+			return nil
+		})
+		stdout, stderr, code := n.runKubectl(nil, "exec", name, "--", "sh", "-c", "echo exec-out > /dev/stdout && echo exec-err > /dev/stderr")
+		if stdout != "exec-out\n" || !strings.Contains(stderr, "exec-err\n") || code != 0 {
+			t.Errorf("exec in %s writing /dev/stdout and /dev/stderr: stdout %q stderr %q exit %d", name, stdout, stderr, code)
+		}
+	}
+}
+
+// The log of a container with a terminal reads as plain lines, as with the
+// reference runtime: the terminal's carriage returns do not show in
+// `kubectl logs`.
+func TestKubectlLogsOfTTYContainer(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: term}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: ` + busybox + `
+    tty: true
+    command: [sh, -c, 'echo first-line; echo second-line; test -t 1 && echo on-a-tty']
+`)
+	n.waitPod("term", 2*time.Minute, podPhase(corev1.PodSucceeded))
+	if got := n.kubectl("", "logs", "term"); got != "first-line\nsecond-line\non-a-tty\n" {
+		t.Errorf("kubectl logs of a tty container: %q", got)
+	}
+}

@@ -150,6 +150,32 @@ spec:
 	}
 }
 
+// A container is stopped with its image's STOPSIGNAL, not SIGTERM: the
+// httpd image asks for SIGWINCH (Apache's graceful stop), whatever the
+// command the pod runs in it.
+func TestLifecycleImageStopSignal(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	dir := hostDir(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: stopsignal}
+spec:
+  terminationGracePeriodSeconds: 30
+  volumes: [{name: host, hostPath: {path: ` + dir + `, type: Directory}}]
+  containers:
+  - name: httpd
+    image: registry.k8s.io/e2e-test-images/httpd:2.4.39-4
+    command: [sh, -c, "for s in WINCH TERM QUIT INT; do trap \"echo $s > /host/signal; exit 0\" $s; done; sleep 3600 & wait"]
+    volumeMounts: [{name: host, mountPath: /host}]
+`)
+	n.waitPod("stopsignal", 2*time.Minute, podReady)
+	n.deletePod("stopsignal")
+	if got := strings.TrimSpace(readHostFile(t, dir, "signal")); got != "WINCH" {
+		t.Fatalf("the container was stopped with SIG%s, want the image's STOPSIGNAL SIGWINCH", got)
+	}
+}
+
 // When activeDeadlineSeconds passes the kubelet stops the pod as on
 // delete, and the pod stays to show how: Failed (DeadlineExceeded), the
 // container that handled SIGTERM exited with its own code, the one that

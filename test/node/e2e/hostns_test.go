@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -476,4 +477,38 @@ spec:
 	// Its declared hostPort is the port it binds on the node itself: no
 	// mapping stands in the way.
 	eventually(t, time.Minute, "an answer on the node's own port", answer(fmt.Sprintf("127.0.0.1:%d", port)))
+}
+
+// `kubectl debug node/<node>` gives a user a pod in the node's namespaces
+// with the node's root filesystem at /host.
+func TestHostNodeDebugPod(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	_, stderr, code := n.runKubectl(nil, "debug", "node/"+node.NodeName(), "--image="+busybox, "--profile=general", "--", "sleep", "3600")
+	if code != 0 {
+		t.Fatalf("kubectl debug node: exit %d: %s", code, stderr)
+	}
+	name := strings.TrimPrefix(strings.TrimSpace(n.kubectl("", "get", "pods", "-o", "name")), "pod/")
+	if name == "" || strings.Contains(name, "\n") {
+		t.Fatalf("want the one debugging pod, have %q", name)
+	}
+	n.waitPod(name, 2*time.Minute, podReady)
+
+	self := strconv.Itoa(os.Getpid())
+	hostname, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := filepath.Join(t.TempDir(), "seen-from-the-debug-pod")
+	if err := os.WriteFile(marker, []byte("node file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := n.kubectl("", "exec", name, "--", "sh", "-c", "hostname; cat /host"+marker+"; echo; grep -c e2e.test /proc/"+self+"/cmdline")
+	if want := hostname + "\nnode file\n1\n"; got != want {
+		t.Errorf("in the node debugging pod: %q, want %q (node hostname, a node file under /host, this test's process)", got, want)
+	}
+	// chroot /host is how a user then works on the node.
+	if got := n.kubectl("", "exec", name, "--", "chroot", "/host", "cat", marker); got != "node file" {
+		t.Errorf("chroot /host cat %s: %q", marker, got)
+	}
 }

@@ -762,6 +762,21 @@ spec:
 	if code != 0 || !strings.Contains(stdout, "typed-9") {
 		t.Errorf("kubectl debug -i: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
+	// And from a terminal, `kubectl debug -it`: a shell on a terminal that
+	// sees the target's processes.
+	s := n.startKubectlTTY(24, 80, "debug", "app", "-it", "-c", "dbg3", "--image="+busybox, "--target=main", "--profile=general", "--", "sh")
+	eventually(t, 2*time.Minute, "the debug shell answering", func() error {
+		s.typeIn("tty; ps -o args | grep -c '^sleep 3599'\n")
+		time.Sleep(300 * time.Millisecond)
+		if out := s.output(); !regexp.MustCompile(`/dev/pts/\d+\r\n1\r\n`).MatchString(out) {
+			return fmt.Errorf("output so far %q", tail(out, 300))
+		}
+		return nil
+	})
+	s.typeIn("exit 0\n")
+	if err := s.wait(time.Minute); err != nil {
+		t.Errorf("kubectl debug -it, after exit: %v; output %q", err, tail(s.output(), 300))
+	}
 }
 
 // When the kubelet rotates a container's log (past containerLogMaxSize,

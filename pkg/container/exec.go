@@ -45,7 +45,19 @@ func (m *Manager) ExecSync(ctx context.Context, id string, cmd []string, timeout
 	if err != nil {
 		return monitor.ExecResult{}, fmt.Errorf("exec in %s: %w", r.ID, err)
 	}
-	return mon.ExecSync(ctx, r.ID, p, timeout, MaxExecOutput)
+	res, err := mon.ExecSync(ctx, r.ID, p, timeout, MaxExecOutput)
+	switch {
+	case err == nil, errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+	case errors.Is(err, monitor.ErrNotRunning):
+		err = fmt.Errorf("%w: %w", ErrNotRunning, err)
+	default:
+		// The container may have stopped while the command started, before
+		// its monitor noticed: then that is the answer, not runc's failure.
+		if _, stErr := m.running(ctx, id); errors.Is(stErr, ErrNotRunning) {
+			err = fmt.Errorf("%w: %w", stErr, err)
+		}
+	}
+	return res, err
 }
 
 // ReopenLog makes the monitor reopen the container's log file, after the

@@ -32,7 +32,7 @@ func (m *monitor) execSync(ctx context.Context, req request, out *frameWriter) (
 		return 0, err
 	}
 	if st := c.snapshot(); st.Status != StatusRunning {
-		return 0, fmt.Errorf("exec in %s: container is %s, not running", req.ID, st.Status)
+		return 0, fmt.Errorf("exec in %s: container is %s: %w", req.ID, st.Status, ErrNotRunning)
 	}
 	if len(req.Process) == 0 {
 		return 0, errors.New("exec: no process")
@@ -112,6 +112,11 @@ func (m *monitor) execSync(ctx context.Context, req request, out *frameWriter) (
 	// runc itself failed (no such command, container gone).
 	var re *runcError
 	if err := call.result(e); errors.As(err, &re) && re.msg != "" {
+		// A container that stopped since the check above makes runc
+		// refuse; the caller is told it is not running.
+		if st := c.snapshot(); st.Status != StatusRunning {
+			return 0, fmt.Errorf("runc exec in %s: container is %s: %w: %w", req.ID, st.Status, ErrNotRunning, err)
+		}
 		return 0, fmt.Errorf("runc exec in %s: %w", req.ID, err)
 	}
 	return e.code(), nil

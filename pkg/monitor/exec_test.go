@@ -77,3 +77,15 @@ func TestExecSyncClientGone(t *testing.T) {
 	}
 	eventually(t, "the exec to be killed", func() bool { return len(processesWithArgs("sleep", secs)) == 0 })
 }
+
+// An exec in a container that has exited says so (ErrNotRunning), which
+// the daemon reports as FailedPrecondition rather than an internal error.
+func TestExecSyncInExitedContainer(t *testing.T) {
+	e := newEnv(t)
+	e.run("gone", "exit 0")
+	e.wait("gone")
+	_, err := e.client.ExecSync(e.ctx(), "gone", execProcess("true"), 10*time.Second, 0)
+	if !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("err = %v, want ErrNotRunning", err)
+	}
+}

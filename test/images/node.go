@@ -25,8 +25,10 @@ import (
 // which no offline build can reproduce, and the images of specs outside
 // [NodeConformance] (perl, node-perf, sample-device-plugin, volume servers).
 
-// NodeKubePrograms are the files NodeSet needs in its directory.
-var NodeKubePrograms = []string{"agnhost", "nnp"}
+// NodeKubePrograms are the files NodeSet needs in its directory: the two
+// programs and the test certificate agnhost's image carries (from
+// test/images/agnhost/porter).
+var NodeKubePrograms = []string{"agnhost", "nnp", "agnhost-files/localhost.crt", "agnhost-files/localhost.key"}
 
 // nodeHostPrograms are copied from the host into the images that need them:
 // the image path, then the host path.
@@ -81,7 +83,9 @@ func (b *builder) nodeItems(progs map[string][]byte) []item {
 	plain := func(s imageSpec) func() (imageSpec, error) {
 		return func() (imageSpec, error) { return s, nil }
 	}
-	agnhost := func() (imageSpec, error) { return b.agnhost(progs["agnhost"]) }
+	agnhost := func() (imageSpec, error) {
+		return b.agnhost(progs["agnhost"], progs["agnhost-files/localhost.crt"], progs["agnhost-files/localhost.key"])
+	}
 	return []item{
 		// Upstream's busybox tags are multi-platform lists.
 		{e2eRepo + "busybox", []string{"1.37.0-2", "1.36.1-1"}, dockerList, plain(b.busybox())},
@@ -164,10 +168,11 @@ func hostPrograms(pairs [][2]string) ([]TarEntry, error) {
 }
 
 // agnhost is e2e-test-images/agnhost: the base image plus /agnhost (and
-// the agnhost-2 link the entrypoint specs run), bash and curl, which specs
+// the agnhost-2 link the entrypoint specs run), porter's certificate at
+// /localhost.crt and /localhost.key, bash and curl, which specs
 // run in it, /uploads for netexec and the image's extra user and group.
 // Entrypoint and Cmd as upstream's: /agnhost pause.
-func (b *builder) agnhost(bin []byte) (imageSpec, error) {
+func (b *builder) agnhost(bin, crt, key []byte) (imageSpec, error) {
 	host, err := hostPrograms(agnhostHostPrograms)
 	if err != nil {
 		return imageSpec{}, err
@@ -176,6 +181,8 @@ func (b *builder) agnhost(bin []byte) (imageSpec, error) {
 	home.UID, home.GID = 1000, 1000
 	entries := append(host,
 		regFile("agnhost", 0o755, bin),
+		regFile("localhost.crt", 0o644, crt),
+		regFile("localhost.key", 0o644, key),
 		symlink("agnhost-2", "agnhost"),
 		dirEntry("uploads", 0o755),
 		regFile("etc/passwd", 0o644, []byte(basePasswd+agnhostPasswd)),

@@ -38,6 +38,9 @@ func fakeKubeBin(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	for _, n := range NodeKubePrograms {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, n)), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(dir, n), []byte("#!/bin/sh\necho "+n+"\n"), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +108,7 @@ func TestAgnhostImage(t *testing.T) {
 	if l := files["agnhost-2"].hdr; l == nil || l.Typeflag != tar.TypeSymlink || l.Linkname != "agnhost" {
 		t.Errorf("/agnhost-2 must link to agnhost: %+v", l)
 	}
-	for _, p := range []string{"bin/bash", "usr/bin/curl", "bin/sh", "uploads"} {
+	for _, p := range []string{"bin/bash", "usr/bin/curl", "bin/sh", "uploads", "localhost.crt", "localhost.key"} {
 		if _, ok := files[p]; !ok {
 			t.Errorf("agnhost image lacks /%s", p)
 		}

@@ -104,6 +104,12 @@ if [ "$want_e2e" = e2e_node ]; then
     -o "$bin/agnhost" k8s.io/kubernetes/test/images/agnhost
   CGO_ENABLED=0 GOFLAGS=-mod=mod $go build -trimpath -ldflags "-s -w" \
     -o "$bin/nnp" k8s.io/kubernetes/test/images/nonewprivs
+  # agnhost's image carries porter's test certificate at /localhost.crt and
+  # /localhost.key (the https lifecycle hook specs serve with them).
+  kdir=$($go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
+  mkdir -p "$bin/agnhost-files"
+  cp "$kdir/test/images/agnhost/porter/localhost.crt" "$kdir/test/images/agnhost/porter/localhost.key" "$bin/agnhost-files/"
+  chmod 0644 "$bin/agnhost-files/"*
   # The ginkgo CLI runs the suite's specs in parallel processes; its version
   # is the library's that k8s.io/kubernetes requires.
   ginkgo_version=$(sed -n 's|^\s*github.com/onsi/ginkgo/v2 \(v[^ ]*\).*|\1|p' "$kmod" | head -1)

@@ -201,6 +201,10 @@ spec:
 	if _, err := n.execErr("holder", "app", "touch", "/etc/creds/new"); err == nil {
 		t.Errorf("a secret volume is writable")
 	}
+	// Secrets live in memory, never on the node's disk.
+	if m := mountOf(t, n.execOut("holder", "app", "cat", "/proc/mounts"), "/etc/creds"); m[2] != "tmpfs" {
+		t.Errorf("secret volume is %s, want tmpfs: %v", m[2], m)
+	}
 }
 
 // tokenClaims decodes the claims of a JWT, checking its shape.
@@ -235,9 +239,9 @@ func claim(claims map[string]any, path ...string) any {
 }
 
 // A pod gets its service account's projected token, with the cluster's CA
-// and its namespace beside it, at the well-known path; a projected
-// serviceAccountToken source with an audience gets a token for that
-// audience.
+// and its namespace beside it, at the well-known path, readable by a
+// non-root process too; a projected serviceAccountToken source with an
+// audience gets a token for that audience.
 func TestVolumeServiceAccountToken(t *testing.T) {
 	t.Parallel()
 	n := newNS(t)
@@ -262,8 +266,25 @@ spec:
     projected:
       sources:
       - serviceAccountToken: {audience: vault, expirationSeconds: 3600, path: token}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: nonroot}
+spec:
+  terminationGracePeriodSeconds: 1
+  serviceAccountName: robot
+  securityContext: {runAsUser: 1000, runAsGroup: 1000}
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
 `)
 	n.waitPod("client", 2*time.Minute, podReady)
+	n.waitPod("nonroot", 2*time.Minute, podReady)
+	// A process that is not root reads its own token too.
+	if got := claim(tokenClaims(t, n.execOut("nonroot", "app", "cat", "/var/run/secrets/kubernetes.io/serviceaccount/token")), "kubernetes.io", "pod", "name"); got != "nonroot" {
+		t.Errorf("non-root pod's token names pod %v", got)
+	}
 	p := n.pod("client")
 	const dir = "/var/run/secrets/kubernetes.io/serviceaccount/"
 	claims := tokenClaims(t, n.execOut("client", "app", "cat", dir+"token"))

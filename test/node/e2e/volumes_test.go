@@ -1431,3 +1431,48 @@ spec:
 		t.Errorf("pod shm reads its note as %q, %v", out, err)
 	}
 }
+
+// Removing an image that a running pod mounts as an image volume (as
+// `crictl rmi` or the kubelet's image GC would) takes the image's name
+// away but not the pod's files; a new pod pulls it again.
+func TestVolumeImageOutlivesRemoval(t *testing.T) {
+	t.Parallel()
+	// Used by no other test of the package.
+	const image = "gcr.io/k8s-staging-cri-tools/test-image-3:latest"
+	n := newNS(t)
+	manifest := func(name string) string {
+		return `apiVersion: v1
+kind: Pod
+metadata: {name: ` + name + `}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeMounts: [{name: vol, mountPath: /vol}]
+  volumes:
+  - name: vol
+    image: {reference: "` + image + `", pullPolicy: IfNotPresent}
+`
+	}
+	n.apply(manifest("first"))
+	n.waitPod("first", 2*time.Minute, podReady)
+	n.execOut("first", "app", "test", "-f", "/vol/test-image-3")
+
+	ctx := t.Context()
+	if out, err := node.Crictl(ctx, "rmi", image); err != nil {
+		t.Fatalf("crictl rmi: %v: %s", err, out)
+	}
+	if out, err := node.Crictl(ctx, "images", "-q", image); err != nil || strings.TrimSpace(out) != "" {
+		t.Errorf("after rmi, crictl images lists %q (%v)", out, err)
+	}
+	// The mounted files, and the layers under them, are still there.
+	n.execOut("first", "app", "test", "-f", "/vol/test-image-3")
+	n.execOut("first", "app", "cat", "/vol/etc/passwd")
+
+	n.apply(manifest("second"))
+	n.waitPod("second", 2*time.Minute, podReady)
+	n.execOut("second", "app", "test", "-f", "/vol/test-image-3")
+	n.execOut("first", "app", "test", "-f", "/vol/test-image-3")
+}

@@ -22,7 +22,11 @@ type container struct {
 	bundle  string
 	logPath string
 	cgroup  string // filesystem form of linux.cgroupsPath
-	log     *logFile
+	// sharedPID: the container has no PID namespace of its own (it shares
+	// the pod's or the host's), so its init's exit does not end the rest of
+	// its processes; the monitor kills them.
+	sharedPID bool
+	log       *logFile
 
 	// stdin is the monitor's end of the container's stdin pipe, kept open
 	// so the container does not read EOF. With a tty the terminal master,

@@ -56,7 +56,7 @@ func (m *monitor) createContainer(c *container, req request) (pid int, err error
 	if err := os.MkdirAll(c.dir, 0o700); err != nil {
 		return 0, fmt.Errorf("container directory: %w", err)
 	}
-	if c.cgroup, err = bundleCgroup(c.bundle); err != nil {
+	if c.cgroup, c.sharedPID, err = readBundle(c.bundle); err != nil {
 		return 0, fmt.Errorf("read bundle: %w", err)
 	}
 	if c.log, err = openLog(req.LogPath); err != nil {
@@ -122,6 +122,9 @@ func readPid(path string) (int, error) {
 // waitExit records the exit of the container's init, then tells waiters.
 func (m *monitor) waitExit(c *container, exits <-chan exitStatus) {
 	e := <-exits
+	if c.sharedPID {
+		m.killLeftovers(c)
+	}
 	// Let the writers log what the container wrote last, so a Wait that
 	// returns sees the whole log.
 	c.waitIO(ioDrainTimeout)
@@ -136,4 +139,17 @@ func (m *monitor) waitExit(c *container, exits <-chan exitStatus) {
 	c.mu.Unlock()
 	close(c.exited)
 	m.containerExited(c)
+}
+
+// killLeftovers ends what a container's init leaves behind when the
+// container shares a PID namespace (the pod's, or the host's): there the
+// kernel does not kill the rest with init, so its children and anything
+// exec'd would run on, in a container reported exited. runc kill with
+// SIGKILL signals every process in the container's cgroup for such a
+// container, as the reference runtime's shim does on init's exit.
+func (m *monitor) killLeftovers(c *container) {
+	err := m.runc.run(m.runc.command(c.dir, "kill", c.id, "KILL"))
+	if err != nil && !isGone(err) {
+		fmt.Fprintf(os.Stderr, "monitor: kill what %s left running: %v\n", c.id, err)
+	}
 }

@@ -3,9 +3,17 @@
 package monitor
 
 import (
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -100,5 +108,70 @@ func TestDeleteRunningAndCreated(t *testing.T) {
 	}
 	if pids := containerProcesses(); len(pids) > 0 {
 		t.Errorf("processes left: %v", pids)
+	}
+}
+
+func withHostPID(s *specs.Spec) {
+	var keep []specs.LinuxNamespace
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type != specs.PIDNamespace {
+			keep = append(keep, ns)
+		}
+	}
+	s.Linux.Namespaces = keep
+}
+
+// In a PID namespace it does not own, a container's init exiting leaves
+// its children running unless the monitor ends them: it does, before the
+// exit is reported.
+func TestInitExitKillsLeftoversInASharedPIDNamespace(t *testing.T) {
+	e := newEnv(t)
+	logPath := e.run("shared", "sleep 1000 & echo $!", withHostPID)
+	e.wait("shared")
+	recs := readLog(t, logPath)
+	if len(recs) == 0 {
+		t.Fatal("no pid logged")
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(recs[0].content))
+	if err != nil {
+		t.Fatalf("logged %q: %v", recs[0].content, err)
+	}
+	alive := func() bool {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return false
+		}
+		// pid (comm) state ...: a zombie is dead, only not yet reaped.
+		i := strings.LastIndexByte(string(stat), ')')
+		return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for alive() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the container's child %d still runs after its init exited", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestReadBundleSharedPID(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		ns     []specs.LinuxNamespace
+		shared bool
+	}{
+		{"own", []specs.LinuxNamespace{{Type: specs.PIDNamespace}, {Type: specs.MountNamespace}}, false},
+		{"pod's", []specs.LinuxNamespace{{Type: specs.PIDNamespace, Path: "/proc/42/ns/pid"}}, true},
+		{"host's", []specs.LinuxNamespace{{Type: specs.MountNamespace}}, true},
+	} {
+		dir := t.TempDir()
+		data, _ := json.Marshal(specs.Spec{Linux: &specs.Linux{CgroupsPath: "/a/b", Namespaces: c.ns}})
+		if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cg, shared, err := readBundle(dir)
+		if err != nil || cg != "a/b" || shared != c.shared {
+			t.Errorf("%s PID namespace: cgroup %q shared %v (%v), want a/b %v", c.name, cg, shared, err, c.shared)
+		}
 	}
 }

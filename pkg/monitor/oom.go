@@ -15,22 +15,34 @@ import (
 // tests could point it elsewhere.
 var cgroupRoot = "/sys/fs/cgroup"
 
-// bundleCgroup reads linux.cgroupsPath from a bundle's config.json and
-// returns it in filesystem form, relative to a hierarchy's root, or "" if
-// the container has none the monitor can find.
-func bundleCgroup(bundle string) (string, error) {
+// readBundle reads what the monitor needs from a bundle's config.json: the
+// container's linux.cgroupsPath in filesystem form, relative to a
+// hierarchy's root ("" if it has none the monitor can find), and whether
+// it lacks a PID namespace of its own (it joins one by path, or stays in
+// the host's).
+func readBundle(bundle string) (cgroup string, sharedPID bool, err error) {
 	var spec struct {
 		Linux *struct {
 			CgroupsPath string `json:"cgroupsPath"`
+			Namespaces  []struct {
+				Type string `json:"type"`
+				Path string `json:"path"`
+			} `json:"namespaces"`
 		} `json:"linux"`
 	}
 	if err := readJSON(filepath.Join(bundle, "config.json"), &spec); err != nil {
-		return "", err
+		return "", false, err
 	}
 	if spec.Linux == nil {
-		return "", nil
+		return "", true, nil
 	}
-	return cgroupDir(spec.Linux.CgroupsPath), nil
+	sharedPID = true
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == "pid" && ns.Path == "" {
+			sharedPID = false
+		}
+	}
+	return cgroupDir(spec.Linux.CgroupsPath), sharedPID, nil
 }
 
 // cgroupDir maps a cgroupsPath to a directory: "/a/b" as is, and the

@@ -1195,3 +1195,50 @@ spec:
 		t.Errorf("kubectl logs of a tty container: %q", got)
 	}
 }
+
+// A `kubectl exec` session ends when its container does, with or without a
+// PID namespace of the container's own: nothing exec'd outlives the
+// container.
+func TestKubectlExecEndsWithTheContainer(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	pod := func(name string, share bool) string {
+		return fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: %s}
+spec:
+  restartPolicy: Never
+  shareProcessNamespace: %v
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: %s
+    command: [sh, -c, 'until [ -e /tmp/stop ]; do sleep 0.1; done']
+  - name: side
+    image: %s
+    command: [sleep, "3600"]
+`, name, share, busybox, busybox)
+	}
+	n.apply(pod("own", false) + "---\n" + pod("shared", true))
+	for _, name := range []string{"own", "shared"} {
+		n.waitPod(name, 2*time.Minute, podReady)
+		s, _ := n.startKubectl(false, "exec", name, "-c", "main", "--", "sh", "-c", "echo started; exec sleep 1001")
+		s.waitContains(time.Minute, "started")
+		n.kubectl("", "exec", name, "-c", "main", "--", "touch", "/tmp/stop")
+		n.waitPod(name, time.Minute, func(p *corev1.Pod) error {
+			if cs := containerStatus(t, p, "main"); cs.State.Terminated == nil {
+				return fmt.Errorf("main not terminated: %s", containerStates(p))
+			}
+			return nil
+		})
+		err := s.wait(time.Minute)
+		if err == nil {
+			t.Errorf("%s: kubectl exec of a killed sleep succeeded", name)
+		}
+		if name == "shared" {
+			if ps := n.kubectl("", "exec", name, "-c", "side", "--", "ps", "-o", "args"); strings.Contains(ps, "sleep 1001") {
+				t.Errorf("shared: the exec'd sleep outlived its container:\n%s", ps)
+			}
+		}
+	}
+}

@@ -938,7 +938,8 @@ spec:
 }
 
 // A privileged container holds every capability, sees /sys writable and
-// may mount; an unprivileged one of the same pod may not.
+// /proc unmasked, and may mount; an unprivileged one of the same pod may
+// not.
 func TestSecurityPrivileged(t *testing.T) {
 	t.Parallel()
 	n := newNS(t)
@@ -966,6 +967,21 @@ spec:
 	}
 	if mountOf(t, n.execOut("priv", "plain", "cat", "/proc/mounts"), "/sys")[3][:2] != "ro" {
 		t.Errorf("unprivileged: /sys is not read-only")
+	}
+	// The kubelet's masked and read-only /proc paths hold for the
+	// unprivileged container only: a masked file is /dev/null (1:3) there,
+	// /proc/sys is read-only. /proc/timer_list is one of the masked files
+	// this kernel has.
+	if _, err := os.Stat("/proc/timer_list"); err == nil {
+		if got := strings.TrimSpace(n.execOut("priv", "plain", "stat", "-c", "%F %t:%T", "/proc/timer_list")); got != "character special file 1:3" {
+			t.Errorf("unprivileged: /proc/timer_list is %q, want /dev/null bound over it", got)
+		}
+		if got := strings.TrimSpace(n.execOut("priv", "privileged", "stat", "-c", "%F", "/proc/timer_list")); strings.HasPrefix(got, "character") {
+			t.Errorf("privileged: /proc/timer_list is %q, want the kernel's file", got)
+		}
+	}
+	if mountOf(t, n.execOut("priv", "plain", "cat", "/proc/mounts"), "/proc/sys")[3][:2] != "ro" {
+		t.Errorf("unprivileged: /proc/sys is not read-only")
 	}
 	n.execOut("priv", "privileged", "sh", "-c", "mkdir -p /mnt/t && mount -t tmpfs none /mnt/t && umount /mnt/t")
 	if _, err := n.execErr("priv", "plain", "sh", "-c", "mkdir -p /mnt/t && mount -t tmpfs none /mnt/t"); err == nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -117,16 +118,36 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 		ID: r.ID, Bundle: r.Bundle, LogPath: r.LogPath,
 		Tty: cfg.GetTty(), Stdin: cfg.GetStdin(), StdinOnce: cfg.GetStdinOnce(),
 	})
-	if err != nil {
+	switch {
+	case err == nil:
+		undo = append(undo, func() { logUndo(r.ID, "delete", mon.Delete(context.WithoutCancel(ctx), r.ID)) })
+		r.Pid = pid
+	case isExecFailure(err):
+		// The reference runtime runs runc at StartContainer, so a process
+		// that cannot be executed makes a container that fails to start
+		// (exit 128, StartError) rather than one that is never created:
+		// the kubelet then applies the pod's restart policy (a Never pod
+		// fails) instead of retrying the create for ever. The monitor
+		// left nothing behind.
+		r.StartError = fmt.Sprintf("create container: %v", err)
+		klog.V(1).Infof("container %s (%s): its process cannot start: %v", r.ID, r.name, err)
+	default:
 		return nil, fmt.Errorf("create container: %w", err)
 	}
-	undo = append(undo, func() { logUndo(r.ID, "delete", mon.Delete(context.WithoutCancel(ctx), r.ID)) })
-	r.Pid = pid
 	if err := m.store.Put(r); err != nil {
 		return nil, err
 	}
 	klog.V(1).Infof("container %s (%s) created in pod %s", r.ID, r.name, pod.ID)
 	return r, nil
+}
+
+// isExecFailure reports whether runc create failed because the container's
+// process could not be executed: runc's init looks the command up (and
+// execs it) last, after every mount, namespace and cgroup is set up, and
+// says "error during container init: exec..." (an exec.LookPath error,
+// `exec: "name": ...`, or the execve's, `exec /path: ...`).
+func isExecFailure(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "error during container init: exec")
 }
 
 // logPath joins the pod's log directory and the container's relative log

@@ -33,6 +33,14 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 	if st.Status != monitor.StatusCreated {
 		return fmt.Errorf("%w: %s is %s", ErrNotCreated, r.ID, st.Status)
 	}
+	if r.StartError != "" {
+		next := *r
+		next.StartFailedAt = time.Now().UnixNano()
+		if err := m.store.Put(&next); err != nil {
+			return err
+		}
+		return fmt.Errorf("start %s: %s", r.ID, r.StartError)
+	}
 	mon, err := m.monitorOf(ctx, r.SandboxID)
 	if err != nil {
 		return fmt.Errorf("start %s: %w", r.ID, err)
@@ -59,6 +67,9 @@ func (m *Manager) Stop(ctx context.Context, id string, timeout time.Duration) er
 }
 
 func (m *Manager) stopLocked(ctx context.Context, r *Record, timeout time.Duration) error {
+	if r.StartError != "" {
+		return nil // its process never ran
+	}
 	st, err := m.State(ctx, r)
 	if err != nil {
 		return err
@@ -136,6 +147,9 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 // State is the container's live state: from the pod's monitor when it
 // answers, else from the exit record it left on disk.
 func (m *Manager) State(ctx context.Context, r *Record) (monitor.State, error) {
+	if r.StartError != "" {
+		return startErrorState(r), nil
+	}
 	mon, err := m.monitorOf(ctx, r.SandboxID)
 	if err == nil {
 		st, err := mon.State(ctx, r.ID)
@@ -153,4 +167,22 @@ func (m *Manager) State(ctx context.Context, r *Record) (monitor.State, error) {
 	// No monitor and no exit record: the container's fate is unknown (the
 	// node rebooted, or the pod's monitor was killed).
 	return monitor.State{ID: r.ID, Status: monitor.StatusUnknown, Reason: "Unknown"}, nil
+}
+
+// Exit code and reason of a container whose process could not be started,
+// as the reference runtime reports one.
+const (
+	StartErrorExitCode = 128
+	ReasonStartError   = "StartError"
+)
+
+// startErrorState is the state of a container whose process cannot start:
+// created until StartContainer tried, exited after.
+func startErrorState(r *Record) monitor.State {
+	st := monitor.State{ID: r.ID, Status: monitor.StatusCreated, CreatedAt: time.Unix(0, r.CreatedAt)}
+	if r.StartFailedAt != 0 {
+		st.Status, st.ExitCode, st.Reason = monitor.StatusExited, StartErrorExitCode, ReasonStartError
+		st.FinishedAt = time.Unix(0, r.StartFailedAt)
+	}
+	return st
 }

@@ -38,6 +38,11 @@ type Record struct {
 	// ImageVolumes maps an image volume's image reference, as requested,
 	// to the image ID mounted, for ContainerStatus.
 	ImageVolumes map[string]string
+	// StartError is why the container's process could not be executed,
+	// found when runc created it; StartContainer reports it, and from then
+	// (StartFailedAt) the container is exited, StartError, code 128.
+	StartError    string `json:",omitempty"`
+	StartFailedAt int64  `json:",omitempty"`
 
 	name string
 }

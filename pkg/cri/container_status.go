@@ -66,6 +66,9 @@ func (s *Service) ContainerStatus(ctx context.Context, req *runtimeapi.Container
 		out.ExitCode = int32(st.ExitCode)
 		out.Reason = st.Reason
 		out.Message = terminationMessage(r)
+		if r.StartError != "" {
+			out.Message = r.StartError
+		}
 	}
 	if spec.Process != nil {
 		u := spec.Process.User

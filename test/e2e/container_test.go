@@ -245,3 +245,36 @@ func TestContainersOutliveADaemonKill(t *testing.T) {
 		t.Fatalf("after StopPodSandbox the ticker is %v", st.State)
 	}
 }
+
+// A command that does not exist does not fail CreateContainer: the
+// container is created, StartContainer fails, and from then it is exited
+// with code 128 and reason StartError, the error as its message — as the
+// reference runtime reports it, so that the kubelet applies the pod's
+// restart policy. It is removed like any other.
+func TestContainerCommandNotFoundFailsAtStart(t *testing.T) {
+	e := newPodEnv(t, "")
+	for _, cmd := range []string{"/no/such/command", "no-such-command-on-path", "/etc/passwd"} {
+		id := e.create(t, e.containerConfig("bad-"+strings.Trim(strings.ReplaceAll(cmd, "/", "-"), "-"), cmd))
+		if st := e.status(t, id); st.State != runtimeapi.ContainerState_CONTAINER_CREATED {
+			t.Fatalf("%s: after create %v, want CREATED", cmd, st.State)
+		}
+		_, err := e.d.rt.StartContainer(ctxT(t, time.Minute), &runtimeapi.StartContainerRequest{ContainerId: id})
+		if err == nil || !strings.Contains(err.Error(), cmd) {
+			t.Fatalf("%s: StartContainer: %v, want an error naming the command", cmd, err)
+		}
+		st := e.status(t, id)
+		if st.State != runtimeapi.ContainerState_CONTAINER_EXITED || st.ExitCode != 128 || st.Reason != "StartError" ||
+			!strings.Contains(st.Message, cmd) || st.FinishedAt < st.CreatedAt {
+			t.Fatalf("%s: status %v exit %d reason %q message %q created %d finished %d", cmd, st.State, st.ExitCode, st.Reason, st.Message, st.CreatedAt, st.FinishedAt)
+		}
+		if _, err := e.d.rt.StopContainer(ctxT(t, time.Minute), &runtimeapi.StopContainerRequest{ContainerId: id, Timeout: 1}); err != nil {
+			t.Fatalf("%s: StopContainer: %v", cmd, err)
+		}
+		if _, err := e.d.rt.RemoveContainer(ctxT(t, time.Minute), &runtimeapi.RemoveContainerRequest{ContainerId: id}); err != nil {
+			t.Fatalf("%s: RemoveContainer: %v", cmd, err)
+		}
+		if _, err := e.d.rt.ContainerStatus(ctxT(t, 10*time.Second), &runtimeapi.ContainerStatusRequest{ContainerId: id}); err == nil {
+			t.Fatalf("%s: status after remove succeeded", cmd)
+		}
+	}
+}

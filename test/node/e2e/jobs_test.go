@@ -267,3 +267,31 @@ spec:
 		t.Errorf("succeeded indexes %v, want 0 and 1", seen)
 	}
 }
+
+// A container whose command does not exist never runs: with restartPolicy
+// Never the pod fails, and the container's status says it could not start
+// (exit 128, StartError, a message naming the command), as the reference
+// runtime reports it.
+func TestRestartPolicyNeverStartFailure(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: nocmd}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [/no/such/command]
+`)
+	p := n.waitPod("nocmd", 2*time.Minute, podPhase(corev1.PodFailed))
+	st := containerStatus(t, p, "app").State.Terminated
+	if st == nil {
+		t.Fatalf("not terminated: %s", containerStates(p))
+	}
+	if st.ExitCode != 128 || st.Reason != "StartError" || !strings.Contains(st.Message, "/no/such/command") {
+		t.Errorf("terminated exit %d reason %q message %q, want 128 StartError naming the command", st.ExitCode, st.Reason, st.Message)
+	}
+}

@@ -1492,3 +1492,28 @@ spec:
 	n.execOut("second", "app", "test", "-f", "/vol/test-image-3")
 	n.execOut("first", "app", "test", "-f", "/vol/test-image-3")
 }
+
+// An emptyDir that grows past its sizeLimit gets its pod evicted: the
+// kubelet measures the volume and reports the eviction in the pod's status.
+func TestVolumeEmptyDirSizeLimitEvicts(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: hog}
+spec:
+  terminationGracePeriodSeconds: 1
+  restartPolicy: Never
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sh, -c, 'dd if=/dev/zero of=/scratch/fill bs=1M count=8 && exec sleep 3600']
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+  volumes:
+  - {name: scratch, emptyDir: {sizeLimit: 2Mi}}
+`)
+	p := n.waitPod("hog", 3*time.Minute, podPhase(corev1.PodFailed))
+	if p.Status.Reason != "Evicted" || !strings.Contains(p.Status.Message, "exceeds the limit") {
+		t.Errorf("pod failed with reason %q message %q, want Evicted for the emptyDir's size", p.Status.Reason, p.Status.Message)
+	}
+}

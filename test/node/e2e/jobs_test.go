@@ -271,8 +271,8 @@ spec:
 // A container whose command does not exist never runs: with restartPolicy
 // Never the pod fails, and the container's status says it could not start
 // (exit 128, StartError, a message naming the command), as the reference
-// runtime reports it.
-func TestRestartPolicyNeverStartFailure(t *testing.T) {
+// runtime reports it; with Always it is restarted, with back-off.
+func TestRestartPolicyStartFailure(t *testing.T) {
 	t.Parallel()
 	n := newNS(t)
 	n.apply(`apiVersion: v1
@@ -285,6 +285,17 @@ spec:
   - name: app
     image: ` + busybox + `
     command: [/no/such/command]
+
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: nocmd-always}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [no-such-command-on-path]
 `)
 	p := n.waitPod("nocmd", 2*time.Minute, podPhase(corev1.PodFailed))
 	st := containerStatus(t, p, "app").State.Terminated
@@ -293,5 +304,18 @@ spec:
 	}
 	if st.ExitCode != 128 || st.Reason != "StartError" || !strings.Contains(st.Message, "/no/such/command") {
 		t.Errorf("terminated exit %d reason %q message %q, want 128 StartError naming the command", st.ExitCode, st.Reason, st.Message)
+	}
+	// With restartPolicy Always it is retried with back-off, each attempt
+	// a container that failed to start.
+	p = n.waitPod("nocmd-always", 2*time.Minute, func(p *corev1.Pod) error {
+		for _, cs := range p.Status.ContainerStatuses {
+			if cs.RestartCount >= 1 && cs.LastTerminationState.Terminated != nil {
+				return nil
+			}
+		}
+		return fmt.Errorf("not restarted yet: %s", containerStates(p))
+	})
+	if st := containerStatus(t, p, "app").LastTerminationState.Terminated; st.ExitCode != 128 || st.Reason != "StartError" || !strings.Contains(st.Message, "no-such-command-on-path") {
+		t.Errorf("last state exit %d reason %q message %q, want 128 StartError naming the command", st.ExitCode, st.Reason, st.Message)
 	}
 }

@@ -123,6 +123,8 @@ conformance: build $(BIN)/critest $(BIN)/crictl $(BIN)/test-registry
 ## node-conformance: the upstream [NodeConformance] specs of test/e2e_node against podshim, offline
 .PHONY: node-conformance
 node-conformance: build tools $(BIN)/crictl $(BIN)/test-registry $(KUBE_BIN)/e2e_node.test
+	@dpkg-query -W -f='$${Status}' netcat-openbsd 2>/dev/null | grep -q "ok installed" || \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq netcat-openbsd  # agnhost's nc
 	BIN=$(BIN) KUBE_BIN=$(KUBE_BIN) test/node/conformance/run.sh
 
 ## bench: pod-ready latency, memory per pod, daemon idle RSS, 100 concurrent pods

@@ -33,7 +33,10 @@ var NodeKubePrograms = []string{"agnhost", "nnp", "agnhost-files/localhost.crt",
 // nodeHostPrograms are copied from the host into the images that need them:
 // the image path, then the host path.
 var (
-	agnhostHostPrograms  = [][2]string{{"bin/bash", "/bin/bash"}, {"usr/bin/curl", "/usr/bin/curl"}}
+	// agnhost's specs run `nc -u` and `nc -w`, which Debian's busybox nc
+	// lacks: OpenBSD's netcat (Debian's netcat-openbsd), as in agnhost's
+	// alpine image.
+	agnhostHostPrograms  = [][2]string{{"bin/bash", "/bin/bash"}, {"usr/bin/curl", "/usr/bin/curl"}, {"usr/bin/nc", "/bin/nc.openbsd"}}
 	ipcUtilsHostPrograms = [][2]string{{"usr/bin/ipcs", "/usr/bin/ipcs"}, {"usr/bin/ipcmk", "/usr/bin/ipcmk"}, {"usr/bin/ipcrm", "/usr/bin/ipcrm"}}
 )
 
@@ -104,19 +107,40 @@ func (b *builder) nodeItems(progs map[string][]byte) []item {
 	}
 }
 
-// bashShLayer makes bash the images' /bin/sh and adds nmeter, which
+// bashShLayer makes bash the images' /bin/sh, links every busybox applet
+// into /bin and adds nmeter, which
 // Debian's busybox lacks and the container lifecycle specs read the clock
 // with (procutils implements it). Debian's busybox ash drops
 // every environment variable whose name is not a shell identifier before it
 // runs a command, and the specs expect such variables ("data-1" from a
 // ConfigMap's envFrom) to reach `sh -c env`, as they do under upstream's
-// busybox 1.37 and in agnhost's alpine image.
+// busybox 1.37 and in agnhost's alpine image. (The price: one spec expects
+// ash's own wording of an error, "/bin/sh: can't create /file: ...".)
 func bashShLayer() (*layerBlob, error) {
 	host, err := hostPrograms([][2]string{{"bin/bash", "/bin/bash"}})
 	if err != nil {
 		return nil, err
 	}
 	entries := append(host, symlink("bin/sh", "bash"), symlink("usr/bin/nmeter", "procutils"))
+	// Upstream's busybox image has every applet in /bin, and specs run
+	// some by that path (/bin/sysctl); Debian spreads them over /sbin and
+	// /usr. Each gets a /bin link too.
+	applets, err := appletPaths(hostBusyboxPath)
+	if err != nil {
+		return nil, err
+	}
+	inBin := map[string]bool{"sh": true, "bash": true}
+	for _, a := range applets {
+		if strings.HasPrefix(a, "bin/") {
+			inBin[a[len("bin/"):]] = true
+		}
+	}
+	for _, a := range applets {
+		if n := filepath.Base(a); !inBin[n] {
+			inBin[n] = true
+			entries = append(entries, symlink("bin/"+n, "/"+a))
+		}
+	}
 	l, err := layerFromEntries(tree{}.with(entries...), gzipped, "podshim: bash as /bin/sh, nmeter")
 	if err != nil {
 		return nil, fmt.Errorf("bash layer: %w", err)

@@ -108,6 +108,9 @@ func TestAgnhostImage(t *testing.T) {
 	if l := files["agnhost-2"].hdr; l == nil || l.Typeflag != tar.TypeSymlink || l.Linkname != "agnhost" {
 		t.Errorf("/agnhost-2 must link to agnhost: %+v", l)
 	}
+	if nc := files["usr/bin/nc"].hdr; nc == nil || nc.Typeflag != tar.TypeReg {
+		t.Errorf("agnhost /usr/bin/nc must be OpenBSD's netcat, a file of its own: %+v", nc)
+	}
 	for _, p := range []string{"bin/bash", "usr/bin/curl", "bin/sh", "uploads", "localhost.crt", "localhost.key"} {
 		if _, ok := files[p]; !ok {
 			t.Errorf("agnhost image lacks /%s", p)
@@ -150,8 +153,10 @@ func TestNodeImagesShellIsBash(t *testing.T) {
 		if sh := files["bin/sh"].hdr; sh == nil || sh.Typeflag != tar.TypeSymlink || sh.Linkname != "bash" {
 			t.Errorf("%s: /bin/sh must link to bash: %+v", ref, sh)
 		}
-		if _, ok := files["bin/bash"]; !ok {
-			t.Errorf("%s lacks /bin/bash", ref)
+		for _, p := range []string{"bin/bash", "bin/sysctl", "usr/bin/nmeter"} {
+			if _, ok := files[p]; !ok {
+				t.Errorf("%s lacks /%s", ref, p)
+			}
 		}
 	}
 }

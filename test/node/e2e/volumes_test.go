@@ -1517,3 +1517,28 @@ spec:
 		t.Errorf("pod failed with reason %q message %q, want Evicted for the emptyDir's size", p.Status.Reason, p.Status.Message)
 	}
 }
+
+// A container that writes past its ephemeral-storage limit in its own
+// root filesystem gets its pod evicted: the kubelet reads the writable
+// layer's usage from the runtime's container stats.
+func TestVolumeEphemeralStorageLimitEvicts(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: writer}
+spec:
+  terminationGracePeriodSeconds: 1
+  restartPolicy: Never
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sh, -c, 'dd if=/dev/zero of=/fill bs=1M count=12 && exec sleep 3600']
+    resources:
+      limits: {ephemeral-storage: 4Mi}
+`)
+	p := n.waitPod("writer", 3*time.Minute, podPhase(corev1.PodFailed))
+	if p.Status.Reason != "Evicted" || !strings.Contains(p.Status.Message, "ephemeral") {
+		t.Errorf("pod failed with reason %q message %q, want Evicted for its ephemeral storage", p.Status.Reason, p.Status.Message)
+	}
+}

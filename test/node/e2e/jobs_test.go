@@ -52,8 +52,8 @@ spec:
 }
 
 // restartPolicy OnFailure: a container that exits 1 is restarted (its
-// first run's log is there as --previous); when the restarted one exits 0
-// the pod Succeeded. An emptyDir remembers the first run across the
+// first run's log is there as --previous, its termination message in the
+// last state); when the restarted one exits 0 the pod Succeeded. An emptyDir remembers the first run across the
 // restart; the second waits for the test to let it finish.
 func TestRestartPolicyOnFailureRestartsUntilSuccess(t *testing.T) {
 	t.Parallel()
@@ -68,7 +68,7 @@ spec:
   containers:
   - name: app
     image: ` + busybox + `
-    command: [sh, -c, "if [ -e /state/ran ]; then echo second run; until [ -e /state/finish ]; do usleep 100000; done; exit 0; fi; touch /state/ran; echo first run; exit 1"]
+    command: [sh, -c, "if [ -e /state/ran ]; then echo second run; until [ -e /state/finish ]; do usleep 100000; done; printf second > /dev/termination-log; exit 0; fi; touch /state/ran; echo first run; printf first > /dev/termination-log; exit 1"]
     volumeMounts: [{name: state, mountPath: /state}]
 `)
 	p := n.waitPod("onfailure", 3*time.Minute, func(p *corev1.Pod) error {
@@ -79,8 +79,8 @@ spec:
 		}
 		return fmt.Errorf("not running again after one restart: %s", containerStates(p))
 	})
-	if st := containerStatus(t, p, "app").LastTerminationState.Terminated; st == nil || st.ExitCode != 1 || st.Reason != "Error" {
-		t.Errorf("last state %+v, want terminated exit 1 Error", containerStatus(t, p, "app").LastTerminationState)
+	if st := containerStatus(t, p, "app").LastTerminationState.Terminated; st == nil || st.ExitCode != 1 || st.Reason != "Error" || st.Message != "first" {
+		t.Errorf("last state %+v, want terminated exit 1 Error, message first", containerStatus(t, p, "app").LastTerminationState)
 	}
 	if got := n.kubectl("", "logs", "onfailure", "--previous"); got != "first run\n" {
 		t.Errorf("logs --previous %q, want %q", got, "first run\n")
@@ -91,8 +91,8 @@ spec:
 	if cs.RestartCount != 1 {
 		t.Errorf("restart count %d, want 1", cs.RestartCount)
 	}
-	if st := cs.State.Terminated; st == nil || st.ExitCode != 0 || st.Reason != "Completed" {
-		t.Errorf("state %+v, want terminated exit 0 Completed", cs.State)
+	if st := cs.State.Terminated; st == nil || st.ExitCode != 0 || st.Reason != "Completed" || st.Message != "second" {
+		t.Errorf("state %+v, want terminated exit 0 Completed, message second", cs.State)
 	}
 	if got := n.kubectl("", "logs", "onfailure"); got != "second run\n" {
 		t.Errorf("logs %q, want %q", got, "second run\n")

@@ -891,52 +891,6 @@ spec:
 	}
 }
 
-// Namespaced sysctls a pod sets are what its containers read; another pod
-// keeps the defaults.
-func TestSecuritySysctls(t *testing.T) {
-	t.Parallel()
-	n := newNS(t)
-	n.apply(`apiVersion: v1
-kind: Pod
-metadata: {name: tuned}
-spec:
-  restartPolicy: Never
-  securityContext:
-    sysctls:
-    - {name: kernel.shm_rmid_forced, value: "1"}
-    - {name: net.ipv4.ip_local_port_range, value: "40000 40100"}
-  containers:
-  - name: app
-    image: ` + busybox + `
-    command: [cat, /proc/sys/kernel/shm_rmid_forced, /proc/sys/net/ipv4/ip_local_port_range]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: untuned}
-spec:
-  restartPolicy: Never
-  containers:
-  - name: app
-    image: ` + busybox + `
-    command: [cat, /proc/sys/kernel/shm_rmid_forced, /proc/sys/net/ipv4/ip_local_port_range]
-`)
-	for _, pod := range []string{"tuned", "untuned"} {
-		n.waitPod(pod, 2*time.Minute, podPhase(corev1.PodSucceeded))
-		out, err := n.logs(pod, "app", false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := lines(out)
-		if len(got) != 2 {
-			t.Fatalf("pod %s printed %q, want two values", pod, got)
-		}
-		rmid, ports := got[0], strings.Join(strings.Fields(got[1]), " ")
-		if tuned := pod == "tuned"; tuned != (rmid == "1") || tuned != (ports == "40000 40100") {
-			t.Errorf("pod %s reads shm_rmid_forced %s and ip_local_port_range %q; only the tuned pod should have 1 and 40000 40100", pod, rmid, ports)
-		}
-	}
-}
-
 // A privileged container holds every capability, sees /sys writable and
 // /proc unmasked, and may mount; an unprivileged one of the same pod may
 // not.

@@ -40,7 +40,7 @@ func attachInput(br *bufio.Reader, conn net.Conn) io.Reader {
 // attach serves one attachment until the container exits, its stdio is
 // released, or the client goes away.
 func (s *server) attach(conn *net.UnixConn, in io.Reader, req request) {
-	c, a, err := s.m.attachTo(req)
+	c, a, withStdin, err := s.m.attachTo(req)
 	if err != nil {
 		out := &frameWriter{w: conn}
 		out.frame(frameResponse, encodeResponse(errorResponse(err)))
@@ -59,7 +59,7 @@ func (s *server) attach(conn *net.UnixConn, in io.Reader, req request) {
 	}()
 	// The reader is not waited for: it may be blocked writing stdin the
 	// container does not read, until the container reads or exits.
-	go c.readAttachInput(in, req.Stdin, cancel)
+	go c.readAttachInput(in, withStdin, cancel)
 
 	flush := execFlushTimeout
 	select {
@@ -81,28 +81,26 @@ func (s *server) attach(conn *net.UnixConn, in io.Reader, req request) {
 }
 
 // attachTo checks that req may attach to its container and registers the
-// attachment.
-func (m *monitor) attachTo(req request) (*container, *attachment, error) {
-	c, err := m.lookup(req.ID)
+// attachment. withStdin tells whether the client's stdin goes to the
+// container: not when it was created without stdin, or its StdinOnce
+// stdin was closed already. The attach still gets the output then, and
+// its stdin is dropped, as the reference runtime does: `kubectl attach -i`
+// works on any running container, and a re-attach after the first
+// session of `kubectl run -i` ended shows the output.
+func (m *monitor) attachTo(req request) (c *container, a *attachment, withStdin bool, err error) {
+	c, err = m.lookup(req.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if st := c.snapshot(); st.Status != StatusRunning || c.hasExited() {
-		return nil, nil, fmt.Errorf("attach to %s: container is %s: %w", req.ID, st.Status, ErrNotRunning)
+		return nil, nil, false, fmt.Errorf("attach to %s: container is %s: %w", req.ID, st.Status, ErrNotRunning)
 	}
-	if req.Stdin {
-		switch {
-		case !c.withStdin:
-			return nil, nil, fmt.Errorf("attach to %s: %w: it was created without Stdin", req.ID, ErrNoStdin)
-		case c.stdinClosed.Load():
-			return nil, nil, fmt.Errorf("attach to %s: %w: closed when the first attach ended (StdinOnce)", req.ID, ErrNoStdin)
-		}
-	}
-	a := c.attached.add()
+	withStdin = req.Stdin && c.withStdin && !c.stdinClosed.Load()
+	a = c.attached.add()
 	if a == nil {
-		return nil, nil, fmt.Errorf("attach to %s: %w: its stdio was released", req.ID, ErrNotRunning)
+		return nil, nil, false, fmt.Errorf("attach to %s: %w: its stdio was released", req.ID, ErrNotRunning)
 	}
-	return c, a, nil
+	return c, a, withStdin, nil
 }
 
 // writeTo writes the attachment's frames to w as they are queued, and

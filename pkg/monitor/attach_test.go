@@ -198,9 +198,29 @@ func TestAttachErrors(t *testing.T) {
 	if err := e.client.Attach(e.ctx(), "created", nil, io.Discard, io.Discard, nil); !errors.Is(err, ErrNotRunning) {
 		t.Errorf("attach to a created container: %v", err)
 	}
-	e.run("nostdin", "sleep 1000")
-	if err := e.client.Attach(e.ctx(), "nostdin", strings.NewReader("x"), io.Discard, io.Discard, nil); !errors.Is(err, ErrNoStdin) {
-		t.Errorf("stdin to a container without: %v", err)
+}
+
+// Stdin for a container that has none is dropped, and the attach still
+// gets the output, as `kubectl attach -i` expects of any running container.
+func TestAttachStdinToAContainerWithout(t *testing.T) {
+	e := newEnv(t)
+	e.run("nostdin", "while true; do echo tick; usleep 100000; done")
+	ctx, cancel := context.WithCancel(e.ctx())
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- e.client.Attach(ctx, "nostdin", strings.NewReader("dropped\n"), out, io.Discard, nil) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "tick") {
+		select {
+		case err := <-done:
+			t.Fatalf("attach with stdin to a container without: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no output through an attach with stdin: %q", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

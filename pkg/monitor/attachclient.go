@@ -31,8 +31,9 @@ type TerminalSize struct {
 // not fit the monitor's bounded buffer for this attachment is lost for it.
 // Attach does not wait for a Read of stdin in progress to return.
 //
-// Errors wrap ErrNotFound for an unknown container, ErrNotRunning if it is
-// not running, ErrNoStdin for stdin given to a container without one.
+// Stdin given to a container without one (or whose StdinOnce stdin was
+// closed) is read and dropped. Errors wrap ErrNotFound for an unknown
+// container, ErrNotRunning if it is not running.
 func (c *Client) Attach(ctx context.Context, id string, stdin io.Reader, stdout, stderr io.Writer, resize <-chan TerminalSize) error {
 	if c.closed.Load() {
 		return errors.New("monitor client is closed")

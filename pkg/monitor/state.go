@@ -35,7 +35,9 @@ var (
 	// Attach, and the container is not (yet, or any more).
 	ErrNotRunning = errors.New("container is not running")
 	// ErrNoStdin means stdin was given for a container created without
-	// Stdin, or whose StdinOnce stdin was already closed.
+	// Stdin, or whose StdinOnce stdin was already closed. Monitors now
+	// drop such stdin instead; one started by an older daemon may still
+	// answer with it.
 	ErrNoStdin = errors.New("container has no stdin")
 )
 

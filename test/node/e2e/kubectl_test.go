@@ -320,6 +320,17 @@ spec:
 		return nil
 	})
 	out.stop()
+	// -i to a container created without stdin: the input goes nowhere,
+	// the output still comes.
+	out2, in0 := n.startKubectl(true, "attach", "-i", "chat", "-c", "ticker")
+	_, _ = io.WriteString(in0, "ignored\n")
+	out2.waitOutput(time.Minute, "ticks with -i", func(o string) error {
+		if strings.Count(o, "tick-") < 2 {
+			return fmt.Errorf("output %q (stderr %q)", o, out2.stderr.String())
+		}
+		return nil
+	})
+	out2.stop()
 
 	// Stdin: each line sent comes back from the container's process, which
 	// exits on "bye"; the attach ends with it.

@@ -305,6 +305,11 @@ spec:
 	if st.ExitCode != 128 || st.Reason != "StartError" || !strings.Contains(st.Message, "/no/such/command") {
 		t.Errorf("terminated exit %d reason %q message %q, want 128 StartError naming the command", st.ExitCode, st.Reason, st.Message)
 	}
+	// Its log is there to read (runc's complaint, which went to the
+	// container's stderr).
+	if out, err := n.kubectlErr("", "logs", "nocmd"); err != nil {
+		t.Errorf("logs of a container that never started: %q, %v", out, err)
+	}
 	// With restartPolicy Always it is retried with back-off, each attempt
 	// a container that failed to start.
 	p = n.waitPod("nocmd-always", 2*time.Minute, func(p *corev1.Pod) error {

@@ -277,4 +277,21 @@ func TestContainerCommandNotFoundFailsAtStart(t *testing.T) {
 			t.Fatalf("%s: status after remove succeeded", cmd)
 		}
 	}
+	// One left when the pod stops is removed with it, as the kubelet does.
+	id := e.create(t, e.containerConfig("bad-left", "/no/such/command"))
+	if _, err := e.d.rt.StartContainer(ctxT(t, time.Minute), &runtimeapi.StartContainerRequest{ContainerId: id}); err == nil {
+		t.Fatal("StartContainer of a missing command succeeded")
+	}
+	if _, err := e.d.rt.StopPodSandbox(ctxT(t, time.Minute), &runtimeapi.StopPodSandboxRequest{PodSandboxId: e.pod}); err != nil {
+		t.Fatalf("StopPodSandbox: %v", err)
+	}
+	if st := e.status(t, id); st.State != runtimeapi.ContainerState_CONTAINER_EXITED || st.Reason != "StartError" {
+		t.Fatalf("after the pod stopped: %v %q", st.State, st.Reason)
+	}
+	if _, err := e.d.rt.RemoveContainer(ctxT(t, time.Minute), &runtimeapi.RemoveContainerRequest{ContainerId: id}); err != nil {
+		t.Fatalf("RemoveContainer after the pod stopped: %v", err)
+	}
+	if _, err := e.d.rt.RemovePodSandbox(ctxT(t, time.Minute), &runtimeapi.RemovePodSandboxRequest{PodSandboxId: e.pod}); err != nil {
+		t.Fatalf("RemovePodSandbox: %v", err)
+	}
 }

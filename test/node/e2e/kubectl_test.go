@@ -1253,3 +1253,35 @@ spec:
 		}
 	}
 }
+
+// `kubectl run -i --rm --restart=Never`: the user's input reaches the new
+// pod's process, its output comes back, its exit status becomes kubectl's,
+// and the pod is gone afterwards.
+func TestKubectlRunInteractive(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	stdout, stderr, code := n.runKubectl(strings.NewReader("line-a\nline-b\n"), "run", "once", "-i", "--rm", "--restart=Never", "--image="+busybox, "--pod-running-timeout=2m", "--", "sh", "-c", "while read l; do echo got:$l; done; exit 5")
+	if !strings.Contains(stdout, "got:line-a\ngot:line-b\n") || code != 5 {
+		t.Errorf("kubectl run -i: stdout %q, stderr %q, exit %d; want both lines back and exit 5", stdout, stderr, code)
+	}
+	// From a terminal, -it: a shell in the new pod, on a terminal.
+	s := n.startKubectlTTY(24, 80, "run", "term", "-it", "--rm", "--restart=Never", "--image="+busybox, "--pod-running-timeout=2m", "--", "sh")
+	eventually(t, 2*time.Minute, "the shell of kubectl run -it answering", func() error {
+		s.typeIn("tty; echo run-$((8*8))\n")
+		time.Sleep(300 * time.Millisecond)
+		if out := s.output(); !strings.Contains(out, "run-64") || !regexp.MustCompile(`/dev/pts/\d+`).MatchString(out) {
+			return fmt.Errorf("output so far %q", tail(out, 300))
+		}
+		return nil
+	})
+	s.typeIn("exit 0\n")
+	if err := s.wait(2 * time.Minute); err != nil {
+		t.Errorf("kubectl run -it, after exit 0: %v; output %q", err, tail(s.output(), 300))
+	}
+	eventually(t, time.Minute, "the --rm pods gone", func() error {
+		if out, _ := n.kubectlErr("", "get", "pods", "-o", "name"); strings.TrimSpace(out) != "" {
+			return fmt.Errorf("pods left: %q", out)
+		}
+		return nil
+	})
+}

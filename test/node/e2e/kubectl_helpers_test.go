@@ -228,9 +228,10 @@ func exitCode(err error) int {
 }
 
 // runKubectl runs kubectl in the namespace to its end and returns its
-// stdout, stderr and exit status (-1 when it could not run).
+// stdout, stderr and exit status: -1, with the reason in stderr, when it
+// could not run or was ended by its 2-minute timeout. It does not fail the
+// test itself, so goroutines may call it.
 func (n *ns) runKubectl(stdin io.Reader, args ...string) (stdout, stderr string, code int) {
-	n.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := node.KubectlCommand(ctx, append([]string{"-n", n.name}, args...)...)
@@ -239,7 +240,7 @@ func (n *ns) runKubectl(stdin io.Reader, args ...string) (stdout, stderr string,
 	err := cmd.Run()
 	code = exitCode(err)
 	if code < 0 {
-		n.t.Fatalf("kubectl %s: %v", strings.Join(args, " "), err)
+		fmt.Fprintf(&e, "\nkubectl %s: %v", strings.Join(args, " "), err)
 	}
 	return o.String(), e.String(), code
 }

@@ -977,14 +977,24 @@ spec:
     - {name: conf, mountPath: /etc/key, subPath: key}
     - {name: web, mountPath: /web}
     - {name: web, mountPath: /web-conf, subPath: etc/nginx}
+    - {name: web-again, mountPath: /web-again}
+    - {name: self, mountPath: /self}
   volumes:
   - {name: scratch, emptyDir: {}}
   - {name: mem, emptyDir: {medium: Memory}}
   - {name: conf, configMap: {name: conf}}
   - name: web
     image: {reference: "` + nginx + `"}
+  # The same image twice, and the container's own image as a volume.
+  - name: web-again
+    image: {reference: "` + nginx + `"}
+  - name: self
+    image: {reference: "` + busybox + `"}
 `)
 	p := n.waitPod("mounts", 2*time.Minute, podReady)
+	for _, f := range []string{"/web/usr/sbin/nginx", "/web-again/usr/sbin/nginx", "/self/bin/busybox", "/web-conf/conf.d/default.conf"} {
+		n.execOut("mounts", "app", "test", "-e", f)
+	}
 	ctx := t.Context()
 	uid := "io.kubernetes.pod.uid=" + string(p.UID)
 	out, err := node.Crictl(ctx, "pods", "-q", "--label", uid)

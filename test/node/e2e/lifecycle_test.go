@@ -244,6 +244,11 @@ spec:
     image: ` + busybox + `
     command: [sh, -c, "printf 'written by uid %s' $(id -u) > /dev/termination-log"]
     securityContext: {runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true}
+  - name: read-only-own-path
+    image: ` + busybox + `
+    command: [sh, -c, "printf 'in a new directory' > /srv/status/message"]
+    terminationMessagePath: /srv/status/message
+    securityContext: {readOnlyRootFilesystem: true}
 `)
 	p := n.waitPod("msg", 2*time.Minute, podPhase(corev1.PodFailed))
 	for _, c := range []struct {
@@ -253,6 +258,7 @@ spec:
 		{"default-path", "all done\nbye", 0},
 		{"own-path", "failed on purpose", 2},
 		{"non-root-read-only", "written by uid 1000", 0},
+		{"read-only-own-path", "in a new directory", 0},
 	} {
 		st := containerStatus(t, p, c.name).State.Terminated
 		if st == nil {

@@ -253,6 +253,19 @@ spec:
 		t.Errorf("shared: container a's root not reachable from b through /proc: %q", got)
 	}
 
+	// Orphans are the infra process's to reap: a process whose parent
+	// exited ends without staying a zombie.
+	n.kubectl("", "exec", "shared", "-c", "b", "--", "sh", "-c", "(sleep 0.5 &); true")
+	eventually(t, time.Minute, "the orphaned sleep reaped", func() error {
+		ps := n.kubectl("", "exec", "shared", "-c", "b", "--", "ps", "-o", "stat,args")
+		for _, l := range strings.Split(ps, "\n") {
+			if f := strings.Fields(l); len(f) > 1 && (strings.HasPrefix(f[0], "Z") || f[1] == "sleep" && len(f) > 2 && f[2] == "0.5") {
+				return fmt.Errorf("still there:\n%s", ps)
+			}
+		}
+		return nil
+	})
+
 	// A process of one container can signal another's: b ends a's sleep,
 	// and the kubelet restarts a.
 	n.kubectl("", "exec", "shared", "-c", "b", "--", "sh", "-c", `for p in /proc/[0-9]*; do [ "$(tr '\0' ' ' < $p/cmdline 2>/dev/null)" = "sleep 3601 " ] && kill ${p#/proc/}; done; true`)

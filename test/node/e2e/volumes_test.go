@@ -1506,3 +1506,46 @@ spec:
 		t.Errorf("pod failed with reason %q message %q, want Evicted for its ephemeral storage", p.Status.Reason, p.Status.Message)
 	}
 }
+
+// A node device mounted into a pod with a hostPath volume is not usable
+// unless the container is privileged: the device cgroup lets an ordinary
+// container open only the usual pseudo-devices (such as /dev/null).
+func TestSecurityHostDeviceNeedsPrivileged(t *testing.T) {
+	t.Parallel()
+	if fi, err := os.Stat("/dev/kmsg"); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		t.Skipf("the node has no /dev/kmsg character device: %v", err)
+	}
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: devices}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: plain
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeMounts:
+    - {name: kmsg, mountPath: /host/kmsg}
+    - {name: devnull, mountPath: /host/null}
+  - name: privileged
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    securityContext: {privileged: true}
+    volumeMounts: [{name: kmsg, mountPath: /host/kmsg}]
+  volumes:
+  - name: kmsg
+    hostPath: {path: /dev/kmsg, type: CharDevice}
+  - name: devnull
+    hostPath: {path: /dev/null, type: CharDevice}
+`)
+	n.waitPod("devices", 2*time.Minute, podReady)
+	n.execOut("devices", "plain", "sh", "-c", "echo discarded > /host/null")
+	out, err := n.execErr("devices", "plain", "dd", "if=/host/kmsg", "of=/dev/null", "bs=8192", "count=1")
+	if err == nil {
+		t.Errorf("an unprivileged container read the node's /dev/kmsg")
+	} else if !strings.Contains(out+err.Error(), "Operation not permitted") {
+		t.Errorf("an unprivileged container's read of /dev/kmsg failed with %v %q, want EPERM", err, out)
+	}
+	n.execOut("devices", "privileged", "dd", "if=/host/kmsg", "of=/dev/null", "bs=8192", "count=1")
+}

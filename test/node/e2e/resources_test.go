@@ -24,6 +24,15 @@ const cgroupV1 = "/sys/fs/cgroup"
 // "no limit" (the page-rounded maximum of a signed 64-bit number).
 const unlimitedMemory = int64(1) << 62
 
+// requireCgroupV1 skips a test that reads cgroup v1 files on a node
+// without a cgroup v1 memory hierarchy.
+func requireCgroupV1(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(cgroupV1, "memory", "memory.limit_in_bytes")); err != nil {
+		t.Skipf("this test reads cgroup v1 files and the node has no cgroup v1 memory hierarchy: %v", err)
+	}
+}
+
 // containerCgroup is where a running container's processes are in one
 // cgroup v1 hierarchy, as the container's own /proc/self/cgroup says.
 func (n *ns) containerCgroup(pod, container, controller string) string {
@@ -67,9 +76,7 @@ func cgroupValue(t *testing.T, controller, cgroup, file string) int64 {
 // /sys/fs/cgroup.
 func TestQoSClassesAndCgroups(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(filepath.Join(cgroupV1, "memory", "memory.limit_in_bytes")); err != nil {
-		t.Skipf("this test reads cgroup v1 files and the node has no cgroup v1 memory hierarchy: %v", err)
-	}
+	requireCgroupV1(t)
 	n := newNS(t)
 	n.apply(`apiVersion: v1
 kind: Pod
@@ -381,6 +388,7 @@ spec:
 // OOM-killed and reported so.
 func TestOOMKilledByPodLevelLimit(t *testing.T) {
 	t.Parallel()
+	requireCgroupV1(t)
 	n := newNS(t)
 	out, err := n.kubectlErr(`apiVersion: v1
 kind: Pod
@@ -419,6 +427,7 @@ spec:
 // records the exit and the OOM kill without the daemon. Not parallel: the
 // runtime is down for every test meanwhile.
 func TestOOMKilledWhilePodshimDown(t *testing.T) {
+	requireCgroupV1(t)
 	n := newNS(t)
 	dir := hostDir(t)
 	n.apply(`apiVersion: v1

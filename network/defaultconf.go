@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"k8s.io/klog/v2"
+
+	"github.com/podshim/podshim/pkg/atomicfile"
 )
 
 const (
@@ -104,10 +106,10 @@ func (m *Manager) writeDefault(path string, subnets []string) error {
 	if err != nil {
 		return fmt.Errorf("encode default network record: %w", err)
 	}
-	if err := writeFileAtomic(m.ownerRecord, rec, 0o600); err != nil {
+	if err := atomicfile.WriteFile(m.ownerRecord, rec, 0o600); err != nil {
 		return fmt.Errorf("record default network: %w", err)
 	}
-	if err := writeFileAtomic(path, data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("write default network config: %w", err)
 	}
 	return nil

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"k8s.io/klog/v2"
+
+	"github.com/podshim/podshim/pkg/atomicfile"
 )
 
 // IntentState says how far Setup got for a pod.
@@ -54,7 +56,7 @@ func (m *Manager) writeIntent(in *Intent) error {
 	if err != nil {
 		return fmt.Errorf("encode network intent for pod %s: %w", in.Pod.ID, err)
 	}
-	if err := writeFileAtomic(m.intentPath(in.Pod.ID), data, 0o600); err != nil {
+	if err := atomicfile.WriteFile(m.intentPath(in.Pod.ID), data, 0o600); err != nil {
 		return fmt.Errorf("write network intent for pod %s: %w", in.Pod.ID, err)
 	}
 	return nil
@@ -77,7 +79,7 @@ func (m *Manager) readIntent(podID string) (*Intent, error) {
 }
 
 func (m *Manager) removeIntent(podID string) error {
-	if err := removeFileDurable(m.intentPath(podID)); err != nil {
+	if err := atomicfile.Remove(m.intentPath(podID)); err != nil {
 		return fmt.Errorf("remove network intent for pod %s: %w", podID, err)
 	}
 	return nil

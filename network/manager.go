@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/containernetworking/cni/libcni"
+
+	"github.com/podshim/podshim/pkg/atomicfile"
 )
 
 // Defaults for Options fields left empty.
@@ -118,7 +120,7 @@ func New(opts Options) (*Manager, error) {
 			return nil, fmt.Errorf("create state directory: %w", err)
 		}
 	}
-	if err := removeStaleTemps(m.intentDir); err != nil {
+	if err := atomicfile.RemoveStaleTemps(m.intentDir); err != nil {
 		return nil, err
 	}
 	m.cni = libcni.NewCNIConfigWithCacheDir(binDirs, cacheDir, nil)

@@ -119,7 +119,7 @@ func TestRecoveryAfterCrash(t *testing.T) {
 		tn.bridge, filepath.Join(tn.stateDir, "other-ipam")))
 
 	// A leftover temporary intent from a crash mid-write is swept by New.
-	stray := filepath.Join(m.intentDir, "."+late.ID+".json"+tmpMarker+"123")
+	stray := filepath.Join(m.intentDir, "."+late.ID+".json.tmp-123")
 	writeFile(t, stray, "{")
 
 	restarted := tn.manager(t)

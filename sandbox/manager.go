@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/podshim/podshim/network"
+	"github.com/podshim/podshim/pkg/atomicfile"
 	"github.com/podshim/podshim/pkg/monitor"
 	"github.com/podshim/podshim/pkg/oci"
 	"github.com/podshim/podshim/pkg/records"
@@ -96,24 +96,12 @@ func preparePauseRootfs(stateDir, pauseBinary string) (string, error) {
 			return "", fmt.Errorf("pause rootfs: %w", err)
 		}
 	}
-	src, err := os.Open(pauseBinary)
+	// The pause binary is a few KiB: read whole, written atomically.
+	data, err := os.ReadFile(pauseBinary)
 	if err != nil {
 		return "", fmt.Errorf("pause binary: %w", err)
 	}
-	defer src.Close()
-	tmp := filepath.Join(root, ".pause.tmp")
-	dst, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
-	if err != nil {
-		return "", fmt.Errorf("pause rootfs: %w", err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
-		return "", fmt.Errorf("pause rootfs: %w", err)
-	}
-	if err := dst.Close(); err != nil {
-		return "", fmt.Errorf("pause rootfs: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(root, "pause")); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(root, "pause"), data, 0o755); err != nil {
 		return "", fmt.Errorf("pause rootfs: %w", err)
 	}
 	return root, nil

@@ -3,6 +3,7 @@
 package sandbox
 
 import (
+	"github.com/podshim/podshim/pkg/atomicfile"
 	"github.com/podshim/podshim/pkg/records"
 )
 
@@ -26,4 +27,4 @@ func openStore(dir string) (*store, error) {
 }
 
 // writeFileAtomic writes a pod file so a crash never leaves a torn one.
-var writeFileAtomic = records.WriteFileAtomic
+var writeFileAtomic = atomicfile.WriteFile

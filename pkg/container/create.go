@@ -19,6 +19,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
 
+	"github.com/podshim/podshim/pkg/atomicfile"
 	"github.com/podshim/podshim/pkg/monitor"
 	"github.com/podshim/podshim/pkg/oci"
 	"github.com/podshim/podshim/pkg/records"
@@ -104,7 +105,7 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 	if r.Spec, err = json.Marshal(spec); err != nil {
 		return nil, fmt.Errorf("spec: %w", err)
 	}
-	if err := records.WriteFileAtomic(filepath.Join(r.Bundle, "config.json"), r.Spec, 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(r.Bundle, "config.json"), r.Spec, 0o600); err != nil {
 		return nil, fmt.Errorf("spec: %w", err)
 	}
 

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/podshim/podshim/pkg/atomicfile"
 )
 
 // ErrNotFound means no record has that ID (or unique ID prefix).
@@ -56,7 +58,9 @@ func Open[T any](dir string, codec Codec[T]) (*Store[T], error) {
 	}
 	for _, e := range entries {
 		path := filepath.Join(dir, e.Name())
-		if strings.HasSuffix(e.Name(), ".tmp") {
+		// A write a crash interrupted: the record's old content (if any)
+		// is still in place. (".tmp" is the suffix older versions used.)
+		if atomicfile.IsTemp(e.Name()) || strings.HasSuffix(e.Name(), ".tmp") {
 			os.Remove(path)
 			continue
 		}
@@ -104,7 +108,7 @@ func (s *Store[T]) Put(r *T) error {
 		return err
 	}
 	id := s.codec.ID(r)
-	if err := WriteFileAtomic(filepath.Join(s.dir, id+".json"), data, 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(s.dir, id+".json"), data, 0o600); err != nil {
 		return fmt.Errorf("store record %s: %w", id, err)
 	}
 	s.mu.Lock()
@@ -116,7 +120,7 @@ func (s *Store[T]) Put(r *T) error {
 
 // Delete forgets a record; deleting an unknown one is not an error.
 func (s *Store[T]) Delete(id string) error {
-	if err := os.Remove(filepath.Join(s.dir, id+".json")); err != nil && !os.IsNotExist(err) {
+	if err := atomicfile.Remove(filepath.Join(s.dir, id+".json")); err != nil {
 		return fmt.Errorf("delete record %s: %w", id, err)
 	}
 	s.mu.Lock()
@@ -164,26 +168,4 @@ func (s *Store[T]) List() []*T {
 	s.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool { return s.codec.Created(out[i]) < s.codec.Created(out[j]) })
 	return out
-}
-
-// WriteFileAtomic writes data to path so a crash leaves either the old file
-// or the new one, never a torn one.
-func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
 }

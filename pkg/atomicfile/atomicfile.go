@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package network
+// Package atomicfile is the one way podshim writes and removes state on
+// disk (records, network intents, CNI configs, the monitor's exit records,
+// bundles): a crash or a power loss leaves the old content or the new one,
+// never a torn file, and a rename or removal that returned has reached the
+// disk. It imports only the standard library, so the lean per-pod monitor
+// can use it too.
+package atomicfile
 
 import (
 	"errors"
@@ -15,10 +21,11 @@ import (
 // CNI config extension or ".json", so readers of the directory ignore them.
 const tmpMarker = ".tmp-"
 
-// writeFileAtomic replaces path with data so that a crash leaves either the
-// old or the new content, never a torn file: write a temporary file in the
-// same directory, fsync it, rename it over path, fsync the directory.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+// WriteFile replaces path with data so that a crash leaves either the
+// old or the new content, never a torn file: write a temporary file of a
+// unique name in the same directory (so concurrent writers never share
+// one), fsync it, rename it over path, fsync the directory.
+func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+tmpMarker+"*")
 	if err != nil {
@@ -45,22 +52,23 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	if err = os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("rename %s to %s: %w", tmp.Name(), path, err)
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
-// removeFileDurable removes path and fsyncs its directory so the removal
+// Remove removes path and fsyncs its directory so the removal
 // survives a crash. A missing file is not an error.
-func removeFileDurable(path string) error {
+func Remove(path string) error {
 	if err := os.Remove(path); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
 		return fmt.Errorf("remove %s: %w", path, err)
 	}
-	return syncDir(filepath.Dir(path))
+	return SyncDir(filepath.Dir(path))
 }
 
-func syncDir(dir string) error {
+// SyncDir fsyncs a directory, so renames and removals in it are durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("open directory %s: %w", dir, err)
@@ -72,14 +80,20 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// removeStaleTemps deletes temporary files a crash left in dir.
-func removeStaleTemps(dir string) error {
+// IsTemp reports whether a directory entry's name is one of WriteFile's
+// temporary files.
+func IsTemp(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.Contains(name, tmpMarker)
+}
+
+// RemoveStaleTemps deletes temporary files a crash left in dir.
+func RemoveStaleTemps(dir string) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", dir, err)
 	}
 	for _, e := range entries {
-		if !e.IsDir() && strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), tmpMarker) {
+		if !e.IsDir() && IsTemp(e.Name()) {
 			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("remove stale temporary file: %w", err)
 			}

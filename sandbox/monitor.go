@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"k8s.io/klog/v2"
 
@@ -22,12 +25,19 @@ type MonitorOptions struct {
 	SystemdCgroup bool
 }
 
-// monitors caches one client per pod's monitor.
+// monitors caches one client per pod's monitor. mu guards only the map:
+// connecting (a dial and a ping of the monitor's socket, which a hung
+// monitor can stall) happens outside it, one connect in flight per pod, so
+// one stuck monitor never holds up the other pods.
 type monitors struct {
-	opts MonitorOptions
-	mu   sync.Mutex
-	byID map[string]*monitor.Client
+	opts     MonitorOptions
+	mu       sync.Mutex
+	byID     map[string]*monitor.Client
+	connects singleflight.Group
 }
+
+// monitorConnectTimeout bounds reconnecting to a pod's monitor.
+const monitorConnectTimeout = 10 * time.Second
 
 // monitorDir is where a pod's monitor keeps its socket and exit records.
 func monitorDir(r *Record) string { return filepath.Join(r.Dir, "monitor") }
@@ -65,16 +75,37 @@ func (m *Manager) Monitor(ctx context.Context, id string) (*monitor.Client, erro
 		return nil, err
 	}
 	m.mon.mu.Lock()
-	defer m.mon.mu.Unlock()
-	if c, ok := m.mon.byID[r.ID]; ok {
+	c, ok := m.mon.byID[r.ID]
+	m.mon.mu.Unlock()
+	if ok {
 		return c, nil
 	}
-	c, err := monitor.Connect(ctx, monitorDir(r))
-	if err != nil {
-		return nil, fmt.Errorf("monitor of pod %s: %w", r.ID, err)
+	ch := m.mon.connects.DoChan(r.ID, func() (any, error) {
+		// Shared by every caller waiting on this pod: not bound to the
+		// first caller's context, but to a timeout of its own.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), monitorConnectTimeout)
+		defer cancel()
+		c, err := monitor.Connect(dctx, monitorDir(r))
+		if err != nil {
+			return nil, err
+		}
+		m.mon.mu.Lock()
+		defer m.mon.mu.Unlock()
+		if cached, ok := m.mon.byID[r.ID]; ok {
+			return cached, nil
+		}
+		m.mon.byID[r.ID] = c
+		return c, nil
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, fmt.Errorf("monitor of pod %s: %w", r.ID, res.Err)
+		}
+		return res.Val.(*monitor.Client), nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("monitor of pod %s: %w", r.ID, ctx.Err())
 	}
-	m.mon.byID[r.ID] = c
-	return c, nil
 }
 
 // stopMonitor asks a pod's monitor to exit once its containers are gone,

@@ -21,11 +21,11 @@ var ErrNotCreated = errors.New("container is not in the created state")
 
 // Start starts a created container.
 func (m *Manager) Start(ctx context.Context, id string) error {
-	r, err := m.store.Get(id)
+	r, unlock, err := m.getLocked(id)
 	if err != nil {
 		return err
 	}
-	defer m.lock(r.ID)()
+	defer unlock()
 	st, err := m.State(ctx, r)
 	if err != nil {
 		return err

@@ -31,3 +31,17 @@ func (m *Manager) inState(ctx context.Context, id string, want ...string) (*Reco
 func (m *Manager) running(ctx context.Context, id string) (*Record, error) {
 	return m.inState(ctx, id, monitor.StatusRunning)
 }
+
+// getLocked finds a container, takes its lock, and reads its record again
+// under it, so a read-modify-write starts from what the last writer stored
+// rather than from a copy read before the lock.
+func (m *Manager) getLocked(id string) (*Record, func(), error) {
+	r, unlock, found, err := m.store.GetLocked(&m.locks, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !found {
+		return nil, nil, fmt.Errorf("container %s: %w", id, ErrNotFound)
+	}
+	return r, unlock, nil
+}

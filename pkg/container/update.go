@@ -19,11 +19,18 @@ import (
 // container and records them, so its status and a later restart of the
 // daemon agree with the kernel.
 func (m *Manager) UpdateResources(ctx context.Context, id string, res *runtimeapi.LinuxContainerResources) error {
-	r, err := m.inState(ctx, id, monitor.StatusRunning, monitor.StatusCreated)
+	r, unlock, err := m.getLocked(id)
 	if err != nil {
 		return err
 	}
-	defer m.lock(r.ID)()
+	defer unlock()
+	st, err := m.State(ctx, r)
+	if err != nil {
+		return err
+	}
+	if st.Status != monitor.StatusRunning && st.Status != monitor.StatusCreated {
+		return fmt.Errorf("%w: %s is %s", ErrNotRunning, r.ID, st.Status)
+	}
 	resources, err := oci.LinuxResources(res, m.features)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)

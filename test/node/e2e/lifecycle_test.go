@@ -432,3 +432,42 @@ spec:
 		}
 	}
 }
+
+// In a pod sharing one process namespace a container's main process is
+// not PID 1, so the kernel leaves its children running when it exits: the
+// runtime ends them, as the reference runtime does, and the container is
+// reported exited with its main process's code. Another container of the
+// pod sees no leftover.
+func TestTerminationOrphansOfExitedContainerAreKilled(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: orphans}
+spec:
+  restartPolicy: Never
+  shareProcessNamespace: true
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: quitter
+    image: ` + busybox + `
+    command: [sh, -c, "sleep 601 & sleep 602 & echo started; exit 5"]
+  - name: watcher
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+`)
+	p := n.waitPod("orphans", 2*time.Minute, terminated("quitter"))
+	if st := containerStatus(t, p, "quitter").State.Terminated; st.ExitCode != 5 {
+		t.Errorf("quitter: exit %d (%s), want 5", st.ExitCode, st.Reason)
+	}
+	eventually(t, time.Minute, "no process of the exited container left", func() error {
+		out, err := n.kubectlErr("", "exec", "orphans", "-c", "watcher", "--", "ps", "-o", "args")
+		if err != nil {
+			return err
+		}
+		if strings.Contains(out, "sleep 601") || strings.Contains(out, "sleep 602") {
+			return fmt.Errorf("still running:\n%s", out)
+		}
+		return nil
+	})
+}

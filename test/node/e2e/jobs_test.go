@@ -53,8 +53,10 @@ spec:
 
 // restartPolicy OnFailure: a container that exits 1 is restarted (its
 // first run's log is there as --previous, its termination message in the
-// last state); when the restarted one exits 0 the pod Succeeded. An emptyDir remembers the first run across the
-// restart; the second waits for the test to let it finish.
+// last state); when the restarted one exits 0 the pod Succeeded. The
+// restarted container has a fresh root filesystem; an emptyDir remembers
+// the first run across the restart. The second run waits for the test to
+// let it finish.
 func TestRestartPolicyOnFailureRestartsUntilSuccess(t *testing.T) {
 	t.Parallel()
 	n := newNS(t)
@@ -68,7 +70,7 @@ spec:
   containers:
   - name: app
     image: ` + busybox + `
-    command: [sh, -c, "if [ -e /state/ran ]; then echo second run; until [ -e /state/finish ]; do usleep 100000; done; printf second > /dev/termination-log; exit 0; fi; touch /state/ran; echo first run; printf first > /dev/termination-log; exit 1"]
+    command: [sh, -c, "if [ -e /state/ran ]; then echo second run; [ -e /left-in-rootfs ] && echo stale root filesystem; until [ -e /state/finish ]; do usleep 100000; done; printf second > /dev/termination-log; exit 0; fi; touch /state/ran /left-in-rootfs; echo first run; printf first > /dev/termination-log; exit 1"]
     volumeMounts: [{name: state, mountPath: /state}]
 `)
 	p := n.waitPod("onfailure", 3*time.Minute, func(p *corev1.Pod) error {

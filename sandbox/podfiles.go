@@ -4,6 +4,7 @@ package sandbox
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"strings"
 
@@ -46,3 +47,35 @@ func hostsFile(hostname string, ips []string) []byte {
 	}
 	return []byte(b.String())
 }
+
+// checkPodFiles refuses a hostname or DNS config that would write more than
+// the kubelet meant into the pod's /etc/hostname, /etc/hosts or
+// /etc/resolv.conf: a newline or NUL in any of them would add lines of the
+// sender's choosing.
+func checkPodFiles(hostname string, dns *runtimeapi.DNSConfig) error {
+	if len(hostname) > 64 {
+		return fmt.Errorf("hostname %q is longer than the kernel's 64 bytes", hostname)
+	}
+	if i := strings.IndexFunc(hostname, unsafeInPodFile); i >= 0 {
+		return fmt.Errorf("hostname %q: character %q not allowed", hostname, hostname[i])
+	}
+	for _, s := range dns.GetServers() {
+		if _, err := netip.ParseAddr(s); err != nil {
+			return fmt.Errorf("DNS server %q is not an IP address", s)
+		}
+	}
+	for _, list := range []struct {
+		what  string
+		items []string
+	}{{"DNS search", dns.GetSearches()}, {"DNS option", dns.GetOptions()}} {
+		for _, v := range list.items {
+			if v == "" || strings.IndexFunc(v, unsafeInPodFile) >= 0 {
+				return fmt.Errorf("%s %q: empty, or holds a space, a control character or a NUL", list.what, v)
+			}
+		}
+	}
+	return nil
+}
+
+// unsafeInPodFile is true of whitespace, control characters and NUL.
+func unsafeInPodFile(r rune) bool { return r <= ' ' || r == 0x7f }

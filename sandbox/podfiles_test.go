@@ -41,3 +41,30 @@ func TestHostsFileNamesThePod(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckPodFilesRefusesInjectedLines(t *testing.T) {
+	good := &runtimeapi.DNSConfig{Servers: []string{"10.0.0.10", "fd00::a", "fe80::1%eth0"}, Searches: []string{"ns.svc.cluster.local", "cluster.local"}, Options: []string{"ndots:5"}}
+	if err := checkPodFiles("web-0", good); err != nil {
+		t.Errorf("a kubelet's ordinary config refused: %v", err)
+	}
+	if err := checkPodFiles("", nil); err != nil {
+		t.Errorf("no hostname and no DNS config refused: %v", err)
+	}
+	for name, c := range map[string]struct {
+		host string
+		dns  *runtimeapi.DNSConfig
+	}{
+		"newline in hostname": {"web\n10.0.0.1 evil", nil},
+		"NUL in hostname":     {"web\x00", nil},
+		"long hostname":       {strings.Repeat("a", 65), nil},
+		"server not an IP":    {"web", &runtimeapi.DNSConfig{Servers: []string{"10.0.0.1\nnameserver 6.6.6.6"}}},
+		"newline in search":   {"web", &runtimeapi.DNSConfig{Searches: []string{"a\noptions debug"}}},
+		"space in option":     {"web", &runtimeapi.DNSConfig{Options: []string{"ndots:1 debug"}}},
+		"NUL in option":       {"web", &runtimeapi.DNSConfig{Options: []string{"ndots\x00"}}},
+		"empty search":        {"web", &runtimeapi.DNSConfig{Searches: []string{""}}},
+	} {
+		if err := checkPodFiles(c.host, c.dns); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

@@ -35,6 +35,9 @@ func validate(cfg *runtimeapi.PodSandboxConfig, handler string) error {
 	if handler != "" && handler != "runc" {
 		return fmt.Errorf("%w: runtime handler %q is not configured (podshim has runc)", ErrInvalid, handler)
 	}
+	if err := checkPodFiles(cfg.GetHostname(), cfg.GetDnsConfig()); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
 	if err := oci.CheckSysctls(cfg.GetLinux().GetSysctls(), hostNetwork(cfg), hostIPC(cfg)); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}

@@ -168,6 +168,23 @@ func TestBadSandboxConfigsAreRefusedCleanly(t *testing.T) {
 			c.Linux.Sysctls = map[string]string{"kernel.panic": "1"}
 			return c
 		}(),
+		// A newline would add lines of the sender's choosing to the
+		// pod's /etc/hosts or /etc/resolv.conf.
+		"newline in hostname": func() *runtimeapi.PodSandboxConfig {
+			c := podConfig("hostname")
+			c.Hostname = "web\n10.0.0.1 kubernetes.default"
+			return c
+		}(),
+		"newline in DNS search": func() *runtimeapi.PodSandboxConfig {
+			c := podConfig("dns")
+			c.DnsConfig = &runtimeapi.DNSConfig{Servers: []string{"10.0.0.10"}, Searches: []string{"svc\nnameserver 10.0.0.66"}}
+			return c
+		}(),
+		"DNS server not an IP": func() *runtimeapi.PodSandboxConfig {
+			c := podConfig("dns2")
+			c.DnsConfig = &runtimeapi.DNSConfig{Servers: []string{"dns.example"}}
+			return c
+		}(),
 	}
 	for name, cfg := range cases {
 		_, err := d.rt.RunPodSandbox(ctxT(t, 30*time.Second), &runtimeapi.RunPodSandboxRequest{Config: cfg})

@@ -26,26 +26,41 @@ func OOMScoreAdjFloor() int {
 	if err != nil {
 		return -1000
 	}
-	return oomScoreAdjFloor(string(status), string(own))
+	uidMap, _ := os.ReadFile("/proc/self/uid_map")
+	return oomScoreAdjFloor(string(status), string(own), string(uidMap))
 }
 
 // oomScoreAdjFloor works OOMScoreAdjFloor out from the contents of
-// /proc/self/status and /proc/self/oom_score_adj.
-func oomScoreAdjFloor(status, own string) int {
-	for _, line := range strings.Split(status, "\n") {
-		hex, ok := strings.CutPrefix(line, "CapEff:")
-		if !ok {
-			continue
-		}
-		caps, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
-		if err == nil && caps&(1<<capSysResource) != 0 {
-			return -1000
-		}
-		break
+// /proc/self/status, /proc/self/oom_score_adj and /proc/self/uid_map.
+// Capabilities held in a user namespace of its own (rootless, or a
+// daemon in a user-namespaced container) do not count: the kernel asks
+// for CAP_SYS_RESOURCE in the initial one.
+func oomScoreAdjFloor(status, own, uidMap string) int {
+	if initialUserNS(uidMap) && hasCap(status, capSysResource) {
+		return -1000
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(own))
 	if err != nil {
 		return -1000
 	}
 	return n
+}
+
+// initialUserNS reports whether a uid_map is the initial user namespace's,
+// the whole range mapped onto itself; an unreadable one counts as such.
+func initialUserNS(uidMap string) bool {
+	f := strings.Fields(uidMap)
+	return len(f) == 0 || len(f) == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295"
+}
+
+// hasCap reports whether the CapEff line of a /proc/<pid>/status holds
+// the capability.
+func hasCap(status string, bit uint) bool {
+	for _, line := range strings.Split(status, "\n") {
+		if hex, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			caps, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+			return err == nil && caps&(1<<bit) != 0
+		}
+	}
+	return false
 }

@@ -481,6 +481,28 @@ spec:
 			t.Fatalf("GET %d through port-forward: %d %q %v", i, resp.StatusCode, body, err)
 		}
 	}
+	// Twenty at once, each its own stream and connection in the pod.
+	errs := make(chan error, 20)
+	for i := 0; i < 20; i++ {
+		go func() {
+			resp, err := client.Get("http://127.0.0.1:" + port + "/")
+			if err != nil {
+				errs <- err
+				return
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil && !strings.Contains(string(body), "Welcome to nginx!") {
+				err = fmt.Errorf("%d %q", resp.StatusCode, body)
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < 20; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent GET through port-forward: %v", err)
+		}
+	}
 	if pf.ended() {
 		t.Errorf("port-forward ended: %v %q", pf.err, pf.stderr.String())
 	}

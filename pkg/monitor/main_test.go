@@ -51,9 +51,14 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
-	if err := setUp(tmp); err != nil {
-		skipReason = err.Error()
+	// Only a missing prerequisite skips; any other set-up error is a
+	// failure, so a broken environment cannot pass as "skipped".
+	skip, err := setUp(tmp)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL: set-up:", err)
+		return 1
 	}
+	skipReason = skip
 	os.Setenv(childEnv, "1")
 	code := m.Run()
 	if skipReason == "" {
@@ -66,20 +71,23 @@ func runTests(m *testing.M) int {
 	return code
 }
 
-func setUp(tmp string) error {
+// setUp prepares the integration tests' environment. It returns a skip
+// reason when a prerequisite is missing (root, a built runc), and an error
+// when preparing fails.
+func setUp(tmp string) (skip string, err error) {
 	if os.Geteuid() != 0 {
-		return errors.New("integration tests need root")
+		return "integration tests need root", nil
 	}
 	runc, err := filepath.Abs("../../bin/runc")
 	if err != nil {
-		return err
+		return "", err
 	}
 	if _, err := os.Stat(runc); err != nil {
-		return fmt.Errorf("runc not built (make runc): %w", err)
+		return fmt.Sprintf("runc not built (make tools): %v", err), nil
 	}
 	testRunc, testRuncRoot = runc, filepath.Join(tmp, "runc")
 	testRootfs = filepath.Join(tmp, "rootfs")
-	return extractBusybox(testRootfs)
+	return "", extractBusybox(testRootfs)
 }
 
 // extractBusybox writes the flattened busybox test image under dir.

@@ -98,6 +98,13 @@ mkdir -m 0711 "$work/tmp"
 critest_rc=$?
 set -e
 echo "conformance: critest exited $critest_rc after $(( $(date +%s) - start )) s (log: $RESULTS/critest.log)"
+# Failed specs make critest exit non-zero, and the summary below judges
+# those against the expected-pass list. A non-zero exit with no failed spec
+# in the report means critest itself broke off: that is a failure too.
+if [ "$critest_rc" -ne 0 ] && ! grep -q '<failure' "$RESULTS/junit.xml" 2>/dev/null; then
+  echo "conformance: critest exited $critest_rc without a failed spec in its report: it did not finish" >&2
+  exit 1
+fi
 
 # A focused or narrowed run skips specs on purpose: check the expected-pass
 # list only on a full run.

@@ -144,3 +144,39 @@ func TestLogFileReopen(t *testing.T) {
 		t.Fatalf("rotated %q, current %q", old, cur)
 	}
 }
+
+// A reopen that fails (here: a symlink planted at the log's path) keeps the
+// log going to the file it had, and never follows the link.
+func TestLogFileFailedReopenKeepsWriting(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "log")
+	l, err := openLog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.write([]byte("first\n"))
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(dir, "host-file")
+	if err := os.WriteFile(target, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.reopen(); err == nil {
+		t.Fatal("reopen followed a symlink at the log path")
+	}
+	l.write([]byte("second\n"))
+	l.close()
+	if old, _ := os.ReadFile(path + ".1"); !bytes.Equal(old, []byte("first\nsecond\n")) {
+		t.Errorf("after a failed reopen the old file holds %q, want both lines", old)
+	}
+	if got, _ := os.ReadFile(target); len(got) != 0 {
+		t.Errorf("the symlink's target was written: %q", got)
+	}
+	if _, err := openLog(path); err == nil {
+		t.Error("openLog followed a symlink at the log path")
+	}
+}

@@ -1307,3 +1307,46 @@ func TestKubectlRunInteractive(t *testing.T) {
 		return nil
 	})
 }
+
+// Lines written to stdout and stderr at the same time come out of `kubectl
+// logs` whole, none lost, each stream's in its order.
+func TestKubectlLogsConcurrentStreams(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: both}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: ` + busybox + `
+    command:
+    - sh
+    - -c
+    - |
+      o=$(head -c 3000 /dev/zero | tr '\0' o); e=$(head -c 3000 /dev/zero | tr '\0' e)
+      (i=0; while [ $i -lt 1500 ]; do i=$((i+1)); echo "out-$i-$o"; done) &
+      (i=0; while [ $i -lt 1500 ]; do i=$((i+1)); echo "err-$i-$e" >&2; done) &
+      wait
+`)
+	n.waitPod("both", 3*time.Minute, podPhase(corev1.PodSucceeded))
+	logs := n.kubectl("", "logs", "both")
+	next := map[string]int{"out": 1, "err": 1}
+	fill := map[string]string{"out": strings.Repeat("o", 3000), "err": strings.Repeat("e", 3000)}
+	bad := 0
+	for _, l := range strings.Split(strings.TrimSuffix(logs, "\n"), "\n") {
+		parts := strings.SplitN(l, "-", 3)
+		if len(parts) != 3 || fill[parts[0]] == "" || parts[2] != fill[parts[0]] || parts[1] != strconv.Itoa(next[parts[0]]) {
+			if bad++; bad <= 3 {
+				t.Errorf("line %q… (%d bytes) is not the next whole line of its stream (want %v)", l[:min(len(l), 40)], len(l), next)
+			}
+			continue
+		}
+		next[parts[0]]++
+	}
+	if next["out"] != 1501 || next["err"] != 1501 {
+		t.Errorf("got %d stdout and %d stderr lines in order, want 1500 each (%d bad lines)", next["out"]-1, next["err"]-1, bad)
+	}
+}

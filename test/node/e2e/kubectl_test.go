@@ -251,6 +251,15 @@ func TestKubectlExecTTY(t *testing.T) {
 		t.Errorf("exec -it 'exit 4': kubectl exited %d (%v), want 4", code, err)
 	}
 
+	// A command that writes much and exits at once: all of it arrives.
+	s = n.startKubectlTTY(24, 80, "exec", "-it", "box", "--", "seq", "1", "30000")
+	if err := s.wait(2 * time.Minute); err != nil {
+		t.Errorf("exec -it seq: %v", err)
+	}
+	if out := s.output(); !strings.HasSuffix(out, "29999\r\n30000\r\n") || strings.Count(out, "\n") != 30000 {
+		t.Errorf("exec -it seq 1 30000: %d lines, ending %q", strings.Count(out, "\n"), tail(out, 40))
+	}
+
 	// An interactive shell: typed lines run, a resize reaches the terminal.
 	s = n.startKubectlTTY(24, 80, "exec", "-it", "box", "--", "sh")
 	s.typeIn("echo $((6*7))x\n")

@@ -3,10 +3,12 @@
 package e2e
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -1548,4 +1550,122 @@ spec:
 		t.Errorf("an unprivileged container's read of /dev/kmsg failed with %v %q, want EPERM", err, out)
 	}
 	n.execOut("devices", "privileged", "dd", "if=/host/kmsg", "of=/dev/null", "bs=8192", "count=1")
+}
+
+// loopDevice attaches a file of size bytes to a free loop device on the
+// node and returns the device and the file; the test's end detaches it.
+func loopDevice(t *testing.T, size int64) (dev, file string) {
+	t.Helper()
+	if _, err := os.Stat("/dev/loop-control"); err != nil {
+		t.Skipf("the node has no loop devices: %v", err)
+	}
+	f, err := os.CreateTemp("", "nodea-block.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file = f.Name()
+	t.Cleanup(func() { _ = os.Remove(file) })
+	if err := f.Truncate(size); err != nil {
+		f.Close()
+		t.Fatal(err)
+	}
+	f.Close()
+	out, err := exec.Command("losetup", "--find", "--show", file).CombinedOutput()
+	if err != nil {
+		t.Skipf("losetup: %v: %s", err, out)
+	}
+	dev = strings.TrimSpace(string(out))
+	t.Cleanup(func() {
+		if out, err := exec.Command("losetup", "-d", dev).CombinedOutput(); err != nil {
+			t.Errorf("losetup -d %s: %v: %s", dev, err, out)
+		}
+	})
+	return dev, file
+}
+
+// A raw block PersistentVolume reaches the container as a block device at
+// its devicePath, readable and writable there (the runtime creates the
+// node and allows it in the device cgroup), and what the pod writes is on
+// the node's device.
+func TestVolumeBlockDevice(t *testing.T) {
+	t.Parallel()
+	dev, file := loopDevice(t, 8<<20)
+	n := newNS(t)
+	pv := "block-" + n.name
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		// The claim first: a bound volume is kept until its claim goes.
+		_, _ = n.kubectlErr("", "delete", "pod", "blockuser", "--ignore-not-found", "--wait=true", "--timeout=90s")
+		_, _ = n.kubectlErr("", "delete", "pvc", "raw", "--ignore-not-found", "--wait=true", "--timeout=90s")
+		_, _ = node.Kubectl(ctx, "", "delete", "pv", pv, "--wait=true", "--timeout=90s")
+	})
+	n.apply(`apiVersion: v1
+kind: PersistentVolume
+metadata: {name: ` + pv + `}
+spec:
+  capacity: {storage: 8Mi}
+  volumeMode: Block
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  storageClassName: ""
+  claimRef: {namespace: ` + n.name + `, name: raw}
+  local: {path: ` + dev + `}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+      - matchExpressions:
+        - {key: kubernetes.io/hostname, operator: In, values: ["` + node.NodeName() + `"]}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: raw}
+spec:
+  volumeMode: Block
+  accessModes: [ReadWriteOnce]
+  storageClassName: ""
+  volumeName: ` + pv + `
+  resources: {requests: {storage: 8Mi}}
+`)
+	// The pod comes once the claim is bound, so the scheduler need not
+	// retry it.
+	eventually(t, 2*time.Minute, "claim raw bound", func() error {
+		out, err := n.kubectlErr("", "get", "pvc", "raw", "-o", "jsonpath={.status.phase}")
+		if err != nil {
+			return err
+		}
+		if out != "Bound" {
+			return fmt.Errorf("claim is %q", out)
+		}
+		return nil
+	})
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: blockuser}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeDevices: [{name: raw, devicePath: /dev/xvda}]
+  volumes:
+  - name: raw
+    persistentVolumeClaim: {claimName: raw}
+`)
+	n.waitPod("blockuser", 3*time.Minute, podReady)
+	if got := strings.TrimSpace(n.execOut("blockuser", "app", "stat", "-c", "%F", "/dev/xvda")); got != "block special file" {
+		t.Fatalf("/dev/xvda is a %q, want a block device", got)
+	}
+	n.execOut("blockuser", "app", "sh", "-c", "echo from-the-pod | dd of=/dev/xvda bs=512 conv=sync,fsync")
+	if got := strings.TrimSpace(n.execOut("blockuser", "app", "sh", "-c", "dd if=/dev/xvda bs=512 count=1 2>/dev/null | tr -d '\\000'")); got != "from-the-pod" {
+		t.Errorf("the pod reads back %q", got)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(data), "from-the-pod\n") {
+		t.Errorf("the node's device starts with %q", data[:min(len(data), 32)])
+	}
 }

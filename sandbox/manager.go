@@ -57,6 +57,10 @@ type Manager struct {
 	pauseRootfs string
 	oomScoreAdj int
 	locks       records.Locks
+	// podLocks order the creation of a pod's containers (shared) against
+	// the pod's stop and removal (exclusive), so no container is created
+	// in a pod while it is being torn down.
+	podLocks records.RWLocks
 	mon         monitors
 }
 
@@ -86,6 +90,17 @@ func New(opts Options, rt *runc.Runtime, net Network) (*Manager, error) {
 }
 
 func (m *Manager) lock(id string) func() { return m.locks.Lock(id) }
+
+// LockForCreate holds a pod against being stopped or removed while one of
+// its containers is created; creates in one pod do not wait on each other.
+func (m *Manager) LockForCreate(id string) (unlock func()) { return m.podLocks.RLock(id) }
+
+// LockForTeardown holds a pod's container creations off while the pod's
+// containers and then the pod itself are stopped or removed.
+func (m *Manager) LockForTeardown(id string) (unlock func()) { return m.podLocks.Lock(id) }
+
+// ForgetPodLock drops a removed pod's lock.
+func (m *Manager) ForgetPodLock(id string) { m.podLocks.Forget(id) }
 
 // preparePauseRootfs builds, once per daemon start, the read-only rootfs all
 // pause processes share: the pause binary and the mount points runc needs.

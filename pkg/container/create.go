@@ -39,6 +39,12 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 	if err != nil {
 		return nil, err
 	}
+	// Until the record is written, the pod may not be stopped or removed:
+	// its teardown lists the containers to take down first.
+	defer m.sandboxes.LockForCreate(pod.ID)()
+	if pod, err = m.sandboxes.Get(pod.ID); err != nil {
+		return nil, err // removed while this waited
+	}
 	if !m.sandboxes.Ready(pod) {
 		return nil, fmt.Errorf("%w: %s", ErrPodNotReady, pod.ID)
 	}

@@ -15,7 +15,15 @@ func (s *Service) RemovePodSandbox(ctx context.Context, req *runtimeapi.RemovePo
 		return nil, invalid("RemovePodSandbox: pod sandbox id is empty")
 	}
 	// A pod's containers go first: they stand in its namespaces.
+	// The pod's lock keeps container creations out until the pod is done.
 	if pod, err := s.sandboxes.Get(req.GetPodSandboxId()); err == nil {
+		unlock := s.sandboxes.LockForTeardown(pod.ID)
+		defer func() {
+			unlock()
+			if _, err := s.sandboxes.Get(pod.ID); err != nil {
+				s.sandboxes.ForgetPodLock(pod.ID) // removed: nothing left to order
+			}
+		}()
 		for _, c := range s.containers.List() {
 			if c.SandboxID == pod.ID {
 				if err := s.containers.Remove(ctx, c.ID); err != nil {

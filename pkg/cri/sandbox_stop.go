@@ -16,7 +16,9 @@ func (s *Service) StopPodSandbox(ctx context.Context, req *runtimeapi.StopPodSan
 	}
 	// Stopping a pod stops its containers first: SIGKILL at once, as the
 	// kubelet has already given them their grace period.
+	// The pod's lock keeps container creations out until the pod is done.
 	if pod, err := s.sandboxes.Get(req.GetPodSandboxId()); err == nil {
+		defer s.sandboxes.LockForTeardown(pod.ID)()
 		for _, c := range s.containers.List() {
 			if c.SandboxID == pod.ID {
 				if err := s.containers.Stop(ctx, c.ID, 0); err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -295,4 +296,49 @@ func TestContainerCommandNotFoundFailsAtStart(t *testing.T) {
 	if _, err := e.d.rt.RemovePodSandbox(ctxT(t, time.Minute), &runtimeapi.RemovePodSandboxRequest{PodSandboxId: e.pod}); err != nil {
 		t.Fatalf("RemovePodSandbox: %v", err)
 	}
+}
+
+// A container created while its pod is being removed is either refused or
+// removed with the pod: never left behind in a pod that is gone.
+func TestCreateRacingPodRemovalLeavesNoOrphan(t *testing.T) {
+	e := newPodEnv(t, "")
+	pn := e.d.net
+	for i := 0; i < 8; i++ {
+		cfg := podConfig(fmt.Sprintf("race-%d", i))
+		cfg.LogDirectory = t.TempDir()
+		pod := runPod(t, e.d, cfg)
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			// Refused (NotFound, FailedPrecondition) or created: both fine.
+			e.d.rt.CreateContainer(ctxT(t, time.Minute), &runtimeapi.CreateContainerRequest{
+				PodSandboxId: pod, Config: e.containerConfig("c", "sleep", "60"), SandboxConfig: cfg})
+		}()
+		go func() {
+			defer wg.Done()
+			// Land the teardown inside the create (which takes tens of
+			// milliseconds): the window where an unordered create is lost.
+			time.Sleep(time.Duration(5*(i+1)) * time.Millisecond)
+			if _, err := e.d.rt.StopPodSandbox(ctxT(t, time.Minute), &runtimeapi.StopPodSandboxRequest{PodSandboxId: pod}); err != nil {
+				t.Errorf("stop: %v", err)
+			}
+			if _, err := e.d.rt.RemovePodSandbox(ctxT(t, time.Minute), &runtimeapi.RemovePodSandboxRequest{PodSandboxId: pod}); err != nil {
+				t.Errorf("remove: %v", err)
+			}
+		}()
+		wg.Wait()
+		resp, err := e.d.rt.ListContainers(ctxT(t, 10*time.Second), &runtimeapi.ListContainersRequest{
+			Filter: &runtimeapi.ContainerFilter{PodSandboxId: pod}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.Containers) != 0 {
+			t.Fatalf("round %d: %d containers left in a removed pod", i, len(resp.Containers))
+		}
+	}
+	// Only the env's own pod remains.
+	e.d.rt.StopPodSandbox(ctxT(t, time.Minute), &runtimeapi.StopPodSandboxRequest{PodSandboxId: e.pod})
+	e.d.rt.RemovePodSandbox(ctxT(t, time.Minute), &runtimeapi.RemovePodSandboxRequest{PodSandboxId: e.pod})
+	assertNothingLeft(t, e.d, pn, nil)
 }

@@ -1596,7 +1596,7 @@ func TestVolumeBlockDevice(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		// The claim first: a bound volume is kept until its claim goes.
-		_, _ = n.kubectlErr("", "delete", "pod", "blockuser", "--ignore-not-found", "--wait=true", "--timeout=90s")
+		_, _ = n.kubectlErr("", "delete", "pod", "blockuser", "blockreader", "--ignore-not-found", "--wait=true", "--timeout=90s")
 		_, _ = n.kubectlErr("", "delete", "pvc", "raw", "--ignore-not-found", "--wait=true", "--timeout=90s")
 		_, _ = node.Kubectl(ctx, "", "delete", "pv", pv, "--wait=true", "--timeout=90s")
 	})
@@ -1667,5 +1667,30 @@ spec:
 	}
 	if !strings.HasPrefix(string(data), "from-the-pod\n") {
 		t.Errorf("the node's device starts with %q", data[:min(len(data), 32)])
+	}
+
+	// A pod that claims it read-only may read the device, not write it.
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: blockreader}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeDevices: [{name: raw, devicePath: /dev/xvdb}]
+  volumes:
+  - name: raw
+    persistentVolumeClaim: {claimName: raw, readOnly: true}
+`)
+	n.waitPod("blockreader", 2*time.Minute, podReady)
+	if got := strings.TrimSpace(n.execOut("blockreader", "app", "sh", "-c", "dd if=/dev/xvdb bs=512 count=1 2>/dev/null | tr -d '\\000'")); got != "from-the-pod" {
+		t.Errorf("the read-only pod reads %q", got)
+	}
+	if out, err := n.execErr("blockreader", "app", "sh", "-c", "echo overwritten | dd of=/dev/xvdb bs=512 conv=sync"); err == nil {
+		t.Errorf("a read-only claim's device took a write")
+	} else if !strings.Contains(out+err.Error(), "Operation not permitted") {
+		t.Errorf("a write to a read-only claim's device failed with %v %q, want EPERM", err, out)
 	}
 }

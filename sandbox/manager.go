@@ -61,7 +61,7 @@ type Manager struct {
 	// the pod's stop and removal (exclusive), so no container is created
 	// in a pod while it is being torn down.
 	podLocks records.RWLocks
-	mon         monitors
+	mon      monitors
 }
 
 // sandboxOOMScoreAdj is where the kubelet's runtimes put pause processes:

@@ -1694,3 +1694,41 @@ spec:
 		t.Errorf("a write to a read-only claim's device failed with %v %q, want EPERM", err, out)
 	}
 }
+
+// A container that restarts finds its volumes again: the image volume and
+// a subPath mount are mounted for the new instance, and the emptyDir
+// kept what the first instance wrote.
+func TestVolumeMountsAcrossRestart(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: again}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    # The first instance leaves a note and exits; the second stays.
+    command: [sh, -c, 'if [ ! -e /data/note ]; then echo first > /data/note; exit 1; fi; exec sleep 3600']
+    volumeMounts:
+    - {name: data, mountPath: /data}
+    - {name: data, mountPath: /sub, subPath: sub}
+    - {name: web, mountPath: /web}
+  volumes:
+  - {name: data, emptyDir: {}}
+  - name: web
+    image: {reference: "` + nginx + `"}
+`)
+	n.waitPod("again", 2*time.Minute, func(p *corev1.Pod) error {
+		if cs := p.Status.ContainerStatuses; len(cs) != 1 || cs[0].RestartCount < 1 || cs[0].State.Running == nil {
+			return fmt.Errorf("want a restarted, running container: %s", containerStates(p))
+		}
+		return nil
+	})
+	if got := strings.TrimSpace(n.execOut("again", "app", "cat", "/data/note")); got != "first" {
+		t.Errorf("the emptyDir holds %q after the restart", got)
+	}
+	n.execOut("again", "app", "test", "-x", "/web/usr/sbin/nginx")
+	n.execOut("again", "app", "touch", "/sub/ok")
+}

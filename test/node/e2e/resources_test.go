@@ -142,6 +142,28 @@ spec:
 		}
 		podCgroup := path.Join(node.CgroupRoot(), "kubepods", c.qosDir, "pod"+string(p.UID))
 		podCgroups[c.pod] = podCgroup
+		// The resources the status reports, which the kubelet reads back
+		// from the runtime for a running container, are the spec's.
+		for _, spec := range p.Spec.Containers {
+			if spec.Name != c.container {
+				continue
+			}
+			got := containerStatus(t, p, c.container).Resources
+			if got == nil {
+				t.Errorf("%s: no resources in the status", what)
+				break
+			}
+			for _, l := range []struct {
+				kind       string
+				want, have corev1.ResourceList
+			}{{"limits", spec.Resources.Limits, got.Limits}, {"requests", spec.Resources.Requests, got.Requests}} {
+				for name, q := range l.want {
+					if h, ok := l.have[name]; !ok || h.Cmp(q) != 0 {
+						t.Errorf("%s: status %s %s %v, the spec has %s", what, l.kind, name, l.have, q.String())
+					}
+				}
+			}
+		}
 		for _, controller := range []string{"memory", "cpu"} {
 			cg := n.containerCgroup(c.pod, c.container, controller)
 			if path.Dir(cg) != podCgroup {

@@ -523,3 +523,52 @@ spec:
 		}
 	}
 }
+
+// A pod of a RuntimeClass whose handler is podshim's runc runs, and the
+// class's overhead is added to the pod's cgroup limit on top of its
+// containers'.
+func TestQoSRuntimeClassOverhead(t *testing.T) {
+	t.Parallel()
+	requireCgroupV1(t)
+	n := newNS(t)
+	class := "runc-" + n.name
+	kubectl(t, `apiVersion: node.k8s.io/v1
+kind: RuntimeClass
+metadata: {name: `+class+`}
+handler: runc
+overhead:
+  podFixed: {cpu: 50m, memory: 16Mi}
+`, "apply", "-f", "-")
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, _ = node.Kubectl(ctx, "", "delete", "runtimeclass", class, "--ignore-not-found")
+	})
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: overhead}
+spec:
+  runtimeClassName: ` + class + `
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    resources:
+      limits: {cpu: 100m, memory: 64Mi}
+`)
+	p := n.waitPod("overhead", 2*time.Minute, podReady)
+	if p.Status.QOSClass != corev1.PodQOSGuaranteed {
+		t.Errorf("qosClass %q, want Guaranteed", p.Status.QOSClass)
+	}
+	if mem := p.Spec.Overhead.Memory(); mem.Value() != 16<<20 {
+		t.Errorf("pod overhead memory %v, want 16Mi from the RuntimeClass", mem)
+	}
+	podCgroup := path.Join(node.CgroupRoot(), "kubepods", "pod"+string(p.UID))
+	if got := cgroupValue(t, "memory", podCgroup, "memory.limit_in_bytes"); got != (64+16)<<20 {
+		t.Errorf("the pod's memory limit %d, want the container's 64Mi and the overhead's 16Mi", got)
+	}
+	if got := cgroupValue(t, "memory", n.containerCgroup("overhead", "app", "memory"), "memory.limit_in_bytes"); got != 64<<20 {
+		t.Errorf("the container's memory limit %d, want 64Mi", got)
+	}
+}

@@ -1732,3 +1732,44 @@ spec:
 	n.execOut("again", "app", "test", "-x", "/web/usr/sbin/nginx")
 	n.execOut("again", "app", "touch", "/sub/ok")
 }
+
+// hostUsers: false asks for a user namespace. The node says whether its
+// runtime can make one; if it can, the pod's root is not the node's (its
+// uid_map is not the identity), and if it cannot, the pod is refused with
+// that reason rather than run in the node's user namespace.
+func TestSecurityUserNamespace(t *testing.T) {
+	t.Parallel()
+	var nd corev1.Node
+	if err := json.Unmarshal([]byte(kubectl(t, "", "get", "node", node.NodeName(), "-o", "json")), &nd); err != nil {
+		t.Fatal(err)
+	}
+	userns := false
+	for _, h := range nd.Status.RuntimeHandlers {
+		if h.Name == "" && h.Features != nil && h.Features.UserNamespaces != nil {
+			userns = *h.Features.UserNamespaces
+		}
+	}
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: userns}
+spec:
+  hostUsers: false
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+`)
+	if !userns {
+		n.waitEvent("userns", "FailedCreatePodSandBox", "does not support user namespaces", 1, 2*time.Minute)
+		if p := n.pod("userns"); p.Status.Phase != corev1.PodPending || containerStatus(t, p, "app").ContainerID != "" {
+			t.Errorf("a pod asking for a user namespace the runtime cannot make: phase %s, %s", p.Status.Phase, containerStates(p))
+		}
+		return
+	}
+	n.waitPod("userns", 2*time.Minute, podReady)
+	if got := strings.Join(strings.Fields(n.execOut("userns", "app", "cat", "/proc/self/uid_map")), " "); got == "0 0 4294967295" {
+		t.Errorf("hostUsers false, yet the container's uid_map is the node's: %q", got)
+	}
+}

@@ -572,3 +572,47 @@ spec:
 		t.Errorf("the container's memory limit %d, want 64Mi", got)
 	}
 }
+
+// A RuntimeClass naming a handler podshim does not have leaves its pods
+// unstarted, and the events say why.
+func TestQoSRuntimeClassUnknownHandler(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	class := "nope-" + n.name
+	kubectl(t, `apiVersion: node.k8s.io/v1
+kind: RuntimeClass
+metadata: {name: `+class+`}
+handler: no-such-handler
+`, "apply", "-f", "-")
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, _ = node.Kubectl(ctx, "", "delete", "runtimeclass", class, "--ignore-not-found")
+	})
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: unknown-handler}
+spec:
+  runtimeClassName: ` + class + `
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+`)
+	eventually(t, 2*time.Minute, "FailedCreatePodSandBox event naming the handler", func() error {
+		out, err := n.kubectlErr("", "get", "events", "--field-selector", "involvedObject.name=unknown-handler", "-o", "jsonpath={range .items[*]}{.reason}: {.message}{\"\\n\"}{end}")
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "FailedCreatePodSandBox: ") && strings.Contains(line, "no-such-handler") {
+				return nil
+			}
+		}
+		return fmt.Errorf("events:\n%s", out)
+	})
+	if p := n.pod("unknown-handler"); p.Status.Phase != corev1.PodPending {
+		t.Errorf("phase %s, want Pending: %s", p.Status.Phase, containerStates(p))
+	}
+}

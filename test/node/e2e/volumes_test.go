@@ -1773,3 +1773,32 @@ spec:
 		t.Errorf("hostUsers false, yet the container's uid_map is the node's: %q", got)
 	}
 }
+
+// On a node without SELinux, seLinuxOptions (as many charts set them) are
+// ignored and the pod runs, as under containerd and CRI-O.
+func TestSecuritySELinuxOptionsWithoutSELinux(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/sys/fs/selinux/enforce"); err == nil {
+		t.Skip("the node runs SELinux: the labels would apply")
+	}
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: labelled}
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext:
+    seLinuxOptions: {level: "s0:c123,c456"}
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    securityContext:
+      seLinuxOptions: {type: spc_t}
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes:
+  - {name: data, emptyDir: {}}
+`)
+	n.waitPod("labelled", 2*time.Minute, podReady)
+	n.execOut("labelled", "app", "touch", "/data/ok")
+}

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -524,4 +525,54 @@ func TestHostNodeDebugPod(t *testing.T) {
 	if got := n.kubectl("", "exec", name, "--", "chroot", "/host", "cat", marker); got != "node file" {
 		t.Errorf("chroot /host cat %s: %q", marker, got)
 	}
+}
+
+// A hostPort mapping made before the runtime restarted is still removed
+// with its pod after it: a new pod on the same hostPort is the one the
+// node reaches. Not parallel: it restarts the node's runtime.
+func TestHostPortAfterPodshimRestart(t *testing.T) {
+	n := newNS(t)
+	port := freeHostPort(t)
+	web := func(name, marker string) string {
+		return fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: %s}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: srv
+    image: %s
+    command: [nc, -ll, -p, "8080", -e, echo, %s]
+    ports: [{containerPort: 8080, hostPort: %d}]
+`, name, busybox, marker, port)
+	}
+	answer := func(want string) func() error {
+		return func() error {
+			c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 5*time.Second)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			b, _ := io.ReadAll(c)
+			if got := strings.TrimSpace(string(b)); got != want {
+				return fmt.Errorf("127.0.0.1:%d answers %q, want %q", port, got, want)
+			}
+			return nil
+		}
+	}
+	n.apply(web("first", "from-the-first-pod"))
+	n.waitPod("first", 2*time.Minute, podReady)
+	eventually(t, time.Minute, "the first pod on the hostPort", answer("from-the-first-pod"))
+
+	node.StopPodshim(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := node.StartPodshim(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n.kubectl("", "delete", "pod", "first", "--wait=true", "--timeout=90s")
+	n.apply(web("second", "from-the-second-pod"))
+	n.waitPod("second", 2*time.Minute, podReady)
+	eventually(t, time.Minute, "the second pod on the freed hostPort", answer("from-the-second-pod"))
 }

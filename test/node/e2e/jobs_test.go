@@ -291,6 +291,21 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
+metadata: {name: nocmd-init}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: init
+    image: ` + busybox + `
+    command: [/no/such/init]
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: ["true"]
+---
+apiVersion: v1
+kind: Pod
 metadata: {name: nocmd-always}
 spec:
   terminationGracePeriodSeconds: 1
@@ -306,6 +321,14 @@ spec:
 	}
 	if st.ExitCode != 128 || st.Reason != "StartError" || !strings.Contains(st.Message, "/no/such/command") {
 		t.Errorf("terminated exit %d reason %q message %q, want 128 StartError naming the command", st.ExitCode, st.Reason, st.Message)
+	}
+	// So does an init container's, and the app never runs.
+	p = n.waitPod("nocmd-init", 2*time.Minute, podPhase(corev1.PodFailed))
+	if st := containerStatus(t, p, "init").State.Terminated; st == nil || st.ExitCode != 128 || st.Reason != "StartError" {
+		t.Errorf("init container: %s, want terminated 128 StartError", containerStates(p))
+	}
+	if cs := containerStatus(t, p, "app"); cs.State.Running != nil || cs.State.Terminated != nil {
+		t.Errorf("app container ran after its init container failed: %s", containerStates(p))
 	}
 	// Its log is there to read (runc's complaint, which went to the
 	// container's stderr).

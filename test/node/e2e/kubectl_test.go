@@ -636,6 +636,7 @@ kind: Pod
 metadata: {name: ctx}
 spec:
   terminationGracePeriodSeconds: 1
+  securityContext: {supplementalGroups: [3456]}
   containers:
   - name: main
     image: ` + busybox + `
@@ -664,7 +665,8 @@ spec:
 	caps := func(status string) string {
 		var keep []string
 		for _, l := range strings.Split(status, "\n") {
-			if strings.HasPrefix(l, "CapBnd:") || strings.HasPrefix(l, "CapEff:") || strings.HasPrefix(l, "CapPrm:") || strings.HasPrefix(l, "NoNewPrivs:") || strings.HasPrefix(l, "Seccomp:") {
+			if strings.HasPrefix(l, "CapBnd:") || strings.HasPrefix(l, "CapEff:") || strings.HasPrefix(l, "CapPrm:") || strings.HasPrefix(l, "NoNewPrivs:") || strings.HasPrefix(l, "Seccomp:") ||
+				strings.HasPrefix(l, "Uid:") || strings.HasPrefix(l, "Gid:") || strings.HasPrefix(l, "Groups:") {
 				keep = append(keep, l)
 			}
 		}
@@ -672,8 +674,8 @@ spec:
 	}
 	c1 := caps(n.kubectl("", "exec", "ctx", "--", "cat", "/proc/1/status"))
 	cs := caps(n.kubectl("", "exec", "ctx", "--", "cat", "/proc/self/status"))
-	if c1 != cs || !strings.Contains(c1, "CapBnd:\t0000000000000400") {
-		t.Errorf("exec'd process's credentials:\n%s\nthe container's:\n%s\n(want NET_BIND_SERVICE only, 0x400, in the bounding set)", cs, c1)
+	if c1 != cs || !strings.Contains(c1, "CapBnd:\t0000000000000400") || !strings.Contains(c1, "3456") {
+		t.Errorf("exec'd process's credentials:\n%s\nthe container's:\n%s\n(want NET_BIND_SERVICE only, 0x400, in the bounding set, and group 3456)", cs, c1)
 	}
 }
 

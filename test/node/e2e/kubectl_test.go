@@ -698,17 +698,35 @@ spec:
     readinessProbe:
       tcpSocket: {port: 9000}
       periodSeconds: 1
+  - name: talker
+    image: ` + busybox + `
+    command: [nc, -ll, -p, "9100", -e, head, -c, "10000000", /dev/zero]
 `)
 	n.waitPod("hasher", 2*time.Minute, podReady)
 	forwarding := regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)`)
-	pf, _ := n.startKubectl(false, "port-forward", "--address", "127.0.0.1", "pod/hasher", ":9000", ":9001")
+	pf, _ := n.startKubectl(false, "port-forward", "--address", "127.0.0.1", "pod/hasher", ":9000", ":9001", ":9100")
 	ports := map[string]string{}
-	pf.waitOutput(time.Minute, "both forwarding lines", func(o string) error {
+	pf.waitOutput(time.Minute, "the forwarding lines", func(o string) error {
 		for _, m := range forwarding.FindAllStringSubmatch(o, -1) {
 			ports[m[2]] = m[1]
 		}
-		if ports["9000"] == "" || ports["9001"] == "" {
+		if ports["9000"] == "" || ports["9001"] == "" || ports["9100"] == "" {
 			return fmt.Errorf("output %q", o)
+		}
+		return nil
+	})
+
+	// A server that sends 10 MB and closes: all of it arrives, then EOF.
+	eventually(t, time.Minute, "10 MB from the pod", func() error {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+ports["9100"], 10*time.Second)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(time.Minute))
+		got, err := io.Copy(io.Discard, c)
+		if err != nil || got != 10000000 {
+			return fmt.Errorf("read %d bytes, %v", got, err)
 		}
 		return nil
 	})

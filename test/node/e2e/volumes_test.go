@@ -1142,3 +1142,30 @@ spec:
 	n.execOut("again", "app", "test", "-x", "/web/usr/sbin/nginx")
 	n.execOut("again", "app", "touch", "/sub/ok")
 }
+
+// An image volume sub path the image does not have keeps the container
+// from being created, with the CRI's ImageVolumeMountFailed reason first in
+// its message, as the kubelet expects (it counts such failures by it).
+func TestVolumeImageMissingSubPath(t *testing.T) {
+	t.Parallel()
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: nosub}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ` + busybox + `
+    command: [sleep, "3600"]
+    volumeMounts: [{name: web, mountPath: /web, subPath: no/such/dir}]
+  volumes:
+  - name: web
+    image: {reference: "` + nginx + `"}
+`)
+	p := n.waitPod("nosub", 2*time.Minute, containerWaitingReason("app", "CreateContainerError"))
+	msg := containerStatus(t, p, "app").State.Waiting.Message
+	if !strings.HasPrefix(msg, "ImageVolumeMountFailed") || !strings.Contains(msg, "no/such/dir") {
+		t.Errorf("a missing image sub path is reported as %q, want ImageVolumeMountFailed first and the sub path named", msg)
+	}
+}

@@ -506,6 +506,7 @@ spec:
     volumeMounts:
     - {name: web, mountPath: /web}
     - {name: web, mountPath: /nginx-conf, subPath: etc/nginx/conf.d}
+    - {name: web, mountPath: /etc/default.conf, subPath: etc/nginx/conf.d/default.conf}
     # Beside an image volume, the kubelet marks every subPath mount as an
     # image sub path, this emptyDir one too.
     - {name: scratch, mountPath: /scratch-sub, subPath: sub}
@@ -521,6 +522,9 @@ spec:
 	}
 	if got := n.execOut("imagevol", "app", "cat", "/nginx-conf/default.conf"); !strings.Contains(got, "listen       80;") {
 		t.Errorf("image volume sub path's nginx config reads %q", got)
+	}
+	if got := n.execOut("imagevol", "app", "cat", "/etc/default.conf"); !strings.Contains(got, "listen       80;") {
+		t.Errorf("image volume file sub path reads %q", got)
 	}
 	if _, err := n.execErr("imagevol", "app", "test", "-x", "/web/usr/sbin/nginx"); err != nil {
 		t.Errorf("image volume lacks the image's nginx binary: %v", err)

@@ -33,8 +33,8 @@ type extractor struct {
 }
 
 // extractTar unpacks a layer tar stream into root, converting whiteouts to
-// overlay form.
-func extractTar(ctx context.Context, r io.Reader, root string) error {
+// overlay form; a stream of more than maxEntries entries is refused.
+func extractTar(ctx context.Context, r io.Reader, root string, maxEntries int64) error {
 	rootFile, err := os.OpenFile(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
@@ -42,9 +42,12 @@ func extractTar(ctx context.Context, r io.Reader, root string) error {
 	defer rootFile.Close()
 	x := &extractor{root: root, rootFile: rootFile, dirTimes: map[string]*tar.Header{}, buf: make([]byte, 128<<10)}
 	tr := tar.NewReader(r)
-	for {
+	for entries := int64(0); ; entries++ {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if entries > maxEntries {
+			return fmt.Errorf("layer holds more than %d entries: %w", maxEntries, ErrBadContent)
 		}
 		hdr, err := tr.Next()
 		if err == io.EOF {

@@ -52,8 +52,10 @@ func (s *Store) unpackLayer(ctx context.Context, desc ocispec.Descriptor, diffID
 	}
 	defer plain.Close()
 	h := sha256.New()
-	stream := &badContentReader{io.TeeReader(plain, h)}
-	if err := extractTar(ctx, stream, tmp); err != nil {
+	maxBytes, maxEntries := unpackLimits(desc.Size)
+	capped := &capReader{r: plain, max: maxBytes, declared: desc.Size}
+	stream := &badContentReader{io.TeeReader(capped, h)}
+	if err := extractTar(ctx, stream, tmp, maxEntries); err != nil {
 		return fmt.Errorf("unpack layer %s (blob %s): %w", diffID, desc.Digest, err)
 	}
 	// The diff ID covers the whole stream, including the end-of-archive

@@ -507,7 +507,8 @@ spec:
 		container("uid", "uid", "") +
 		container("username", "username", "") +
 		container("uid-group", "uid-group", "") +
-		container("username-group", "username-group", "") + `
+		container("username-group", "username-group", "") +
+		container("username-runasgroup", "username", "\n    securityContext: {runAsGroup: 5000}") + `
 ---
 apiVersion: v1
 kind: Pod
@@ -530,6 +531,8 @@ spec:
 		// containerd does the same).
 		"uid-group":      {"1003", "0"},
 		"username-group": {"33", "33"},
+		// runAsGroup replaces the named user's group.
+		"username-runasgroup": {"33", "5000"},
 	} {
 		eventually(t, 30*time.Second, name+" logs", func() error {
 			out, err := n.logs("imageusers", name, false)

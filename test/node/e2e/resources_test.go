@@ -409,7 +409,7 @@ spec:
 
 // A pod-level memory limit (spec.resources) caps the pod's cgroup: a
 // container without a limit of its own that runs past the pod's is
-// OOM-killed and reported so.
+// OOM-killed and reported so, while the pod's other container runs on.
 func TestOOMKilledByPodLevelLimit(t *testing.T) {
 	t.Parallel()
 	requireCgroupV1(t)
@@ -426,6 +426,10 @@ spec:
   - name: hog
     image: `+busybox+`
     command: [tail, /dev/zero]
+  # Keeps the pod, and its cgroup, there to look at.
+  - name: holder
+    image: `+busybox+`
+    command: [sleep, "3600"]
 `, "apply", "-f", "-")
 	if err != nil {
 		if strings.Contains(err.Error(), "PodLevelResources") || strings.Contains(err.Error(), "spec.resources") {
@@ -433,7 +437,7 @@ spec:
 		}
 		t.Fatalf("%v: %s", err, out)
 	}
-	p := n.waitPod("pod-hog", 2*time.Minute, podPhase(corev1.PodFailed))
+	p := n.waitPod("pod-hog", 2*time.Minute, terminated("hog"))
 	st := containerStatus(t, p, "hog").State.Terminated
 	if st == nil {
 		t.Fatalf("not terminated: %s", containerStates(p))

@@ -1379,3 +1379,102 @@ spec:
 		t.Errorf("got %d stdout and %d stderr lines in order, want 1500 each (%d bad lines)", next["out"]-1, next["err"]-1, bad)
 	}
 }
+
+// podshimPid finds the cluster's podshim daemon by its config file.
+func podshimPid(t *testing.T) int {
+	t.Helper()
+	cfg := filepath.Join(node.Dir(), "podshim.toml")
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil && strings.Contains(string(b), cfg) && !strings.Contains(string(b), "monitor") {
+			return pid
+		}
+	}
+	t.Fatalf("no podshim process with --config %s", cfg)
+	return 0
+}
+
+func openFDs(t *testing.T, pid int) int {
+	t.Helper()
+	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries)
+}
+
+// Streams that end, normally or by the client going away, leave nothing
+// open in the runtime. Not parallel, so that only its own streams count.
+func TestKubectlStreamsLeaveNothingOpen(t *testing.T) {
+	n := newNS(t)
+	n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: box}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: ` + busybox + `
+    stdin: true
+    command: [sh, -c, 'while read l; do echo got:$l; done']
+  - name: web
+    image: ` + nginx + `
+`)
+	n.waitPod("box", 2*time.Minute, podReady)
+	pid := podshimPid(t)
+	round := func() {
+		for i := 0; i < 5; i++ {
+			n.runKubectl(nil, "exec", "box", "-c", "main", "--", "sh", "-c", "echo x; exit 3")
+			n.runKubectl(strings.NewReader("in\n"), "exec", "-i", "box", "-c", "main", "--", "cat")
+		}
+		killed := n.startKubectlTTY(24, 80, "exec", "-it", "box", "-c", "main", "--", "sh", "-c", "echo started; exec sleep 999")
+		killed.waitContains(time.Minute, "started")
+		_ = killed.cmd.Process.Kill()
+		_ = killed.wait(time.Minute)
+		a, in := n.startKubectl(true, "attach", "-i", "box", "-c", "main")
+		_, _ = io.WriteString(in, "hi\n")
+		a.waitContains(time.Minute, "got:hi")
+		_ = a.cmd.Process.Kill()
+		_ = a.wait(time.Minute)
+		pf, _ := n.startKubectl(false, "port-forward", "--address", "127.0.0.1", "pod/box", ":80")
+		m := pf.waitOutput(time.Minute, "forwarding", func(o string) error {
+			if !strings.Contains(o, "Forwarding from 127.0.0.1:") {
+				return fmt.Errorf("output %q", o)
+			}
+			return nil
+		})
+		port, _, _ := strings.Cut(strings.SplitN(m, "127.0.0.1:", 2)[1], " ")
+		for i := 0; i < 5; i++ {
+			if resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://127.0.0.1:" + port + "/"); err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}
+		pf.stop()
+	}
+	round() // the first round opens what stays open: connections, caches
+	eventually(t, time.Minute, "the exec'd sleep gone", func() error {
+		if ps := n.kubectl("", "exec", "box", "-c", "main", "--", "ps", "-o", "args"); strings.Contains(ps, "sleep 999") {
+			return fmt.Errorf("still running")
+		}
+		return nil
+	})
+	before := openFDs(t, pid)
+	for i := 0; i < 3; i++ {
+		round()
+	}
+	eventually(t, time.Minute, "podshim's descriptors back to where they were", func() error {
+		if now := openFDs(t, pid); now > before+5 {
+			return fmt.Errorf("podshim holds %d descriptors, %d before three rounds of streams", now, before)
+		}
+		return nil
+	})
+	if ps := n.kubectl("", "exec", "box", "-c", "main", "--", "ps", "-o", "args"); strings.Contains(ps, "sleep 999") {
+		t.Errorf("a killed exec's command still runs:\n%s", ps)
+	}
+}

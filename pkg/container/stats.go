@@ -4,7 +4,9 @@ package container
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -13,22 +15,36 @@ import (
 // Usage is a container's resource use at one moment.
 type Usage struct {
 	Timestamp time.Time
+	// HasCgroup is false when the container has no cgroup (it is not
+	// running): then there are no CPU and memory figures, not zeros.
+	HasCgroup bool
 	cgroupUsage
 	// WritableBytes and WritableInodes measure its writable layer.
 	WritableBytes, WritableInodes uint64
 	WritableMount                 string
 }
 
-// Usage reads a container's CPU and memory from its cgroup and measures
-// its writable layer. A container that is not running has no cgroup: its
-// CPU and memory read as zero.
+// Usage reads a container's CPU and memory from its cgroup (under either
+// cgroup driver) and measures its writable layer. A container that is not
+// running has no cgroup, and so no CPU and memory figures; a cgroup that is
+// there but cannot be read is an error, never zeros.
 func (m *Manager) Usage(r *Record) (Usage, error) {
 	u := Usage{Timestamp: time.Now()}
 	var spec specs.Spec
-	if err := json.Unmarshal(r.Spec, &spec); err == nil && spec.Linux != nil && m.opts.CgroupDriver != "systemd" {
-		if cg, err := readCgroupUsage(spec.Linux.CgroupsPath, m.features.CgroupV2); err == nil {
-			u.cgroupUsage = cg
-		}
+	if err := json.Unmarshal(r.Spec, &spec); err != nil || spec.Linux == nil {
+		return u, fmt.Errorf("stats of %s: stored spec: %v", r.ID, err)
+	}
+	dir, err := cgroupDir(m.opts.CgroupDriver, spec.Linux.CgroupsPath)
+	if err != nil {
+		return u, fmt.Errorf("stats of %s: %w", r.ID, err)
+	}
+	switch cg, err := readCgroupUsage(dir, m.features.CgroupV2); {
+	case err == nil:
+		u.cgroupUsage, u.HasCgroup = cg, true
+	case errors.Is(err, fs.ErrNotExist):
+		// Not running: runc removed the cgroup with the last process.
+	default:
+		return u, fmt.Errorf("stats of %s: cgroup %s: %w", r.ID, dir, err)
 	}
 	fs, err := m.images.RootfsUsage(r.ID)
 	if err != nil {
@@ -38,10 +54,3 @@ func (m *Manager) Usage(r *Record) (Usage, error) {
 	return u, nil
 }
 
-// PodUsage reads a pod's cgroup: the parent of its pause and containers.
-func (m *Manager) PodUsage(podCgroupsPath string) (cgroupUsage, error) {
-	if m.opts.CgroupDriver == "systemd" {
-		return cgroupUsage{}, nil
-	}
-	return readCgroupUsage(podCgroupsPath, m.features.CgroupV2)
-}

@@ -20,21 +20,40 @@ func (s *Service) containerStats(r *container.Record) (*runtimeapi.ContainerStat
 		return nil, err
 	}
 	ts := u.Timestamp.UnixNano()
-	return &runtimeapi.ContainerStats{
+	st := &runtimeapi.ContainerStats{
 		Attributes: &runtimeapi.ContainerAttributes{
 			Id: r.ID, Metadata: r.Config.GetMetadata(),
 			Labels: r.Config.GetLabels(), Annotations: r.Config.GetAnnotations(),
-		},
-		Cpu: &runtimeapi.CpuUsage{Timestamp: ts, UsageCoreNanoSeconds: u64(u.CPUNanos)},
-		Memory: &runtimeapi.MemoryUsage{
-			Timestamp: ts, WorkingSetBytes: u64(u.MemoryWorkingSet), UsageBytes: u64(u.MemoryUsage),
-			RssBytes: u64(u.MemoryRSS), PageFaults: u64(u.PageFaults), MajorPageFaults: u64(u.MajorPageFaults),
 		},
 		WritableLayer: &runtimeapi.FilesystemUsage{
 			Timestamp: ts, FsId: &runtimeapi.FilesystemIdentifier{Mountpoint: u.WritableMount},
 			UsedBytes: u64(u.WritableBytes), InodesUsed: u64(u.WritableInodes),
 		},
-	}, nil
+	}
+	// A container without a cgroup (not running) has no CPU or memory
+	// figures: they are left out, as the kubelet allows, not made zero.
+	if u.HasCgroup {
+		st.Cpu = &runtimeapi.CpuUsage{Timestamp: ts, UsageCoreNanoSeconds: u64(u.CPUNanos)}
+		st.Memory = &runtimeapi.MemoryUsage{
+			Timestamp: ts, WorkingSetBytes: u64(u.MemoryWorkingSet), UsageBytes: u64(u.MemoryUsage),
+			RssBytes: u64(u.MemoryRSS), PageFaults: u64(u.PageFaults), MajorPageFaults: u64(u.MajorPageFaults),
+		}
+	}
+	return st, nil
+}
+
+// statsOrSkip reads one container's stats for a list: a container removed
+// meanwhile is skipped; any other failure fails the list, as in containerd,
+// rather than hiding the container.
+func (s *Service) statsOrSkip(r *container.Record) (*runtimeapi.ContainerStats, bool, error) {
+	st, err := s.containerStats(r)
+	if err == nil {
+		return st, true, nil
+	}
+	if _, gerr := s.containers.Get(r.ID); gerr != nil {
+		return nil, false, nil
+	}
+	return nil, false, err
 }
 
 // ContainerStats reports one container's resource use.
@@ -61,11 +80,13 @@ func (s *Service) ListContainerStats(ctx context.Context, req *runtimeapi.ListCo
 			!labelsMatch(r.Config.GetLabels(), f.GetLabelSelector()) {
 			continue
 		}
-		st, err := s.containerStats(r)
+		st, ok, err := s.statsOrSkip(r)
 		if err != nil {
-			continue // removed meanwhile
+			return nil, toStatus(err)
 		}
-		out = append(out, st)
+		if ok {
+			out = append(out, st)
+		}
 	}
 	return &runtimeapi.ListContainerStatsResponse{Stats: out}, nil
 }
@@ -83,16 +104,20 @@ func (s *Service) podStats(id string) (*runtimeapi.PodSandboxStats, error) {
 		if r.SandboxID != pod.ID {
 			continue
 		}
-		st, err := s.containerStats(r)
+		st, ok, err := s.statsOrSkip(r)
 		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			continue
 		}
 		members = append(members, st)
-		cpu += st.Cpu.UsageCoreNanoSeconds.GetValue()
-		ws += st.Memory.WorkingSetBytes.GetValue()
-		usage += st.Memory.UsageBytes.GetValue()
-		rss += st.Memory.RssBytes.GetValue()
-		ts = max(ts, st.Cpu.Timestamp)
+		// Getters: a container that is not running has no CPU or memory.
+		cpu += st.GetCpu().GetUsageCoreNanoSeconds().GetValue()
+		ws += st.GetMemory().GetWorkingSetBytes().GetValue()
+		usage += st.GetMemory().GetUsageBytes().GetValue()
+		rss += st.GetMemory().GetRssBytes().GetValue()
+		ts = max(ts, st.GetCpu().GetTimestamp(), st.GetWritableLayer().GetTimestamp())
 	}
 	return &runtimeapi.PodSandboxStats{
 		Attributes: &runtimeapi.PodSandboxAttributes{
@@ -125,9 +150,14 @@ func (s *Service) ListPodSandboxStats(ctx context.Context, req *runtimeapi.ListP
 		if f.GetId() != "" && !strings.HasPrefix(pod.ID, f.GetId()) || !labelsMatch(pod.Config.GetLabels(), f.GetLabelSelector()) {
 			continue
 		}
-		if st, err := s.podStats(pod.ID); err == nil {
-			out = append(out, st)
+		st, err := s.podStats(pod.ID)
+		if err != nil {
+			if _, gerr := s.sandboxes.Get(pod.ID); gerr != nil {
+				continue // removed meanwhile
+			}
+			return nil, toStatus(err)
 		}
+		out = append(out, st)
 	}
 	return &runtimeapi.ListPodSandboxStatsResponse{Stats: out}, nil
 }

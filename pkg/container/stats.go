@@ -53,4 +53,3 @@ func (m *Manager) Usage(r *Record) (Usage, error) {
 	u.WritableBytes, u.WritableInodes, u.WritableMount = fs.UsedBytes, fs.InodesUsed, fs.Path
 	return u, nil
 }
-

@@ -114,7 +114,7 @@ e2e: build tools $(BIN)/crictl
 ## node-e2e: a one-node Kubernetes cluster on loopback whose kubelet drives podshim
 node-e2e: build tools kube $(BIN)/crictl $(BIN)/test-registry
 	KUBE_BIN=$(KUBE_BIN) PODSHIM_BIN=$(BIN)/podshim REGISTRY_BIN=$(BIN)/test-registry CRICTL_BIN=$(BIN)/crictl \
-	  NODE_E2E_RESULTS=$(CURDIR)/test/node/results $(GO) test -count=1 -timeout 40m -parallel 4 -v ./test/node/e2e/... 2>&1 | tee test/node/results.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|node e2e)|_test.go'; exit $${PIPESTATUS[0]}
+	  NODE_E2E_RESULTS=$(CURDIR)/test/node/results $(GO) test -count=1 -timeout 40m -parallel 6 -v ./test/node/e2e/... 2>&1 | tee test/node/results.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|node e2e)|_test.go'; exit $${PIPESTATUS[0]}
 
 ## conformance: critest against a podshim on temporary dirs, images from a loopback registry
 conformance: build $(BIN)/critest $(BIN)/crictl $(BIN)/test-registry

@@ -62,6 +62,8 @@ type Manager struct {
 	// in a pod while it is being torn down.
 	podLocks records.RWLocks
 	mon      monitors
+	// notify hears of lifecycle changes (SetNotifier).
+	notify func(containerID, sandboxID string, t runtimeapi.ContainerEventType)
 }
 
 // sandboxOOMScoreAdj is where the kubelet's runtimes put pause processes:

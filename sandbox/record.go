@@ -35,12 +35,15 @@ type Record struct {
 	IPs            []string
 	// NetworkDown is set once CNI DEL succeeded, so later stops skip it.
 	NetworkDown bool
-	Pid         int
-	PidStart    uint64 // start time of Pid, so a reused pid is never taken for it
-	CgroupsPath string
-	ShmPath     string
-	Dir         string // per-pod state directory
-	Spec        json.RawMessage
+	// StopReported is set once the sandbox's stop went out as a
+	// CONTAINER_STOPPED event.
+	StopReported bool `json:",omitempty"`
+	Pid          int
+	PidStart     uint64 // start time of Pid, so a reused pid is never taken for it
+	CgroupsPath  string
+	ShmPath      string
+	Dir          string // per-pod state directory
+	Spec         json.RawMessage
 }
 
 // Name is the sandbox's unique name, as containerd and CRI-O build it: a

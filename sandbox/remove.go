@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
 )
 
@@ -32,6 +33,7 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 	if err := m.store.Delete(r.ID); err != nil {
 		return err
 	}
+	m.emit(r, runtimeapi.ContainerEventType_CONTAINER_DELETED_EVENT)
 	m.locks.Forget(r.ID)
 	klog.V(1).Infof("sandbox %s removed", r.ID)
 	return nil

@@ -159,6 +159,8 @@ func (m *Manager) Run(ctx context.Context, cfg *runtimeapi.PodSandboxConfig, han
 	if err := m.store.Put(r); err != nil {
 		return nil, err
 	}
+	m.emit(r, runtimeapi.ContainerEventType_CONTAINER_CREATED_EVENT)
+	m.emit(r, runtimeapi.ContainerEventType_CONTAINER_STARTED_EVENT)
 	klog.V(1).Infof("sandbox %s (%s) ready: pid %d, ips %v", r.ID, name, r.Pid, r.IPs)
 	return r, nil
 }

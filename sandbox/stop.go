@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
 )
 
@@ -43,12 +44,16 @@ func (m *Manager) stopLocked(ctx context.Context, r *Record) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("stop sandbox %s: %w", r.ID, err)
 	}
-	if r.State != StateNotReady || !r.NetworkDown {
+	if r.State != StateNotReady || !r.NetworkDown || !r.StopReported {
 		stopped := *r
 		stopped.State = StateNotReady
 		stopped.NetworkDown = true
+		stopped.StopReported = true
 		if err := m.store.Put(&stopped); err != nil {
 			return err
+		}
+		if !r.StopReported {
+			m.emit(&stopped, runtimeapi.ContainerEventType_CONTAINER_STOPPED_EVENT)
 		}
 	}
 	klog.V(1).Infof("sandbox %s stopped", r.ID)

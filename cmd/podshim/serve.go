@@ -100,7 +100,15 @@ func serve(cfg config.Config) error {
 		return err
 	}
 	g := grpc.NewServer()
-	cri.New(cfg, deps, version).Register(g)
+	svc := cri.New(cfg, deps, version)
+	svc.Register(g)
+	// With the event stream wired: what happened while the daemon was
+	// down is reported (held until a client subscribes), and the running
+	// containers' exits are watched again.
+	deps.Sandboxes.ReportStopped()
+	wctx, wcancel := context.WithTimeout(context.Background(), recoveryTimeout)
+	deps.Containers.WatchExits(wctx)
+	wcancel()
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
@@ -115,6 +123,7 @@ func serve(cfg config.Config) error {
 	case sig := <-sigs:
 		klog.Infof("podshim: %v received, shutting down", sig)
 	}
+	svc.Close() // ends the event streams, which would hold a graceful stop
 	stopGracefully(g, shutdownGrace)
 	os.Remove(cfg.Listen)
 	return nil

@@ -144,6 +144,7 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 	if err := m.store.Put(r); err != nil {
 		return nil, err
 	}
+	m.emit(r, runtimeapi.ContainerEventType_CONTAINER_CREATED_EVENT)
 	klog.V(1).Infof("container %s (%s) created in pod %s", r.ID, r.name, pod.ID)
 	return r, nil
 }

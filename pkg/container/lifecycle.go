@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
 
 	"github.com/podshim/podshim/pkg/monitor"
@@ -36,9 +37,11 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 	if r.StartError != "" {
 		next := *r
 		next.StartFailedAt = time.Now().UnixNano()
+		next.ExitReported = true
 		if err := m.store.Put(&next); err != nil {
 			return err
 		}
+		m.emit(&next, runtimeapi.ContainerEventType_CONTAINER_STOPPED_EVENT)
 		return fmt.Errorf("start %s: %s", r.ID, r.StartError)
 	}
 	mon, err := m.monitorOf(ctx, r.SandboxID)
@@ -51,7 +54,12 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 	}
 	next := *r
 	next.StartedAt = started.UnixNano()
-	return m.store.Put(&next)
+	if err := m.store.Put(&next); err != nil {
+		return err
+	}
+	m.emit(&next, runtimeapi.ContainerEventType_CONTAINER_STARTED_EVENT)
+	go m.watchExit(next.ID, next.SandboxID)
+	return nil
 }
 
 // Stop sends the container's stop signal, waits up to timeout for it to
@@ -136,9 +144,17 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 	if err := os.RemoveAll(r.Bundle); err != nil {
 		return fmt.Errorf("remove %s: %w", r.ID, err)
 	}
+	if (r.StartedAt != 0 || r.StartFailedAt != 0) && !r.ExitReported {
+		// Killed here before its exit watcher got to it: STOPPED goes
+		// out before DELETED.
+		next := *r
+		next.ExitReported = true
+		m.emit(&next, runtimeapi.ContainerEventType_CONTAINER_STOPPED_EVENT)
+	}
 	if err := m.store.Delete(r.ID); err != nil {
 		return err
 	}
+	m.emit(r, runtimeapi.ContainerEventType_CONTAINER_DELETED_EVENT)
 	m.locks.Forget(r.ID)
 	klog.V(1).Infof("container %s removed", r.ID)
 	return nil

@@ -44,6 +44,8 @@ type Manager struct {
 	oomMin    int
 	nofile    uint64
 	locks     records.Locks
+	// notify hears of lifecycle changes (SetNotifier).
+	notify Notifier
 }
 
 // New opens the container records.

@@ -43,6 +43,10 @@ type Record struct {
 	// (StartFailedAt) the container is exited, StartError, code 128.
 	StartError    string `json:",omitempty"`
 	StartFailedAt int64  `json:",omitempty"`
+	// ExitReported is set once the container's exit went out as a
+	// CONTAINER_STOPPED event, so a restarted daemon reports only the
+	// exits it missed.
+	ExitReported bool `json:",omitempty"`
 
 	name string
 }

@@ -66,12 +66,21 @@ type Service struct {
 	streams    streamURLs
 	version    string
 	started    time.Time
+	events     *eventStream
 }
 
 // New returns a Service backed by deps.
 func New(cfg config.Config, deps Deps, version string) *Service {
-	return &Service{cfg: cfg, images: deps.Images, sandboxes: deps.Sandboxes, containers: deps.Containers, network: deps.Network, streams: deps.Streams,
-		version: version, started: time.Now()}
+	s := &Service{cfg: cfg, images: deps.Images, sandboxes: deps.Sandboxes, containers: deps.Containers, network: deps.Network, streams: deps.Streams,
+		version: version, started: time.Now(), events: newEventStream()}
+	// Lifecycle changes feed GetContainerEvents.
+	if s.sandboxes != nil {
+		s.sandboxes.SetNotifier(s.notify)
+	}
+	if s.containers != nil {
+		s.containers.SetNotifier(s.notify)
+	}
+	return s
 }
 
 // Register adds both CRI services to a gRPC server.

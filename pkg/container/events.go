@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package container
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/klog/v2"
+
+	"github.com/podshim/podshim/pkg/monitor"
+)
+
+// Notifier hears of a container's lifecycle change once it is on disk.
+// It is called with the container's lock held, so it must only queue the
+// event, never block or do I/O.
+type Notifier func(containerID, sandboxID string, t runtimeapi.ContainerEventType)
+
+// SetNotifier installs the lifecycle hook (the CRI's event stream). Set it
+// before the RPCs are served and before WatchExits.
+func (m *Manager) SetNotifier(n Notifier) { m.notify = n }
+
+func (m *Manager) emit(r *Record, t runtimeapi.ContainerEventType) {
+	if m.notify != nil {
+		m.notify(r.ID, r.SandboxID, t)
+	}
+}
+
+// exitWatchRetry bounds the pause between two attempts to wait on a
+// container's exit when its monitor does not answer.
+const exitWatchRetry = 10 * time.Second
+
+// watchExit waits, in the background, for a started container's exit as
+// its pod's monitor records it, and reports it once.
+func (m *Manager) watchExit(id, sandboxID string) {
+	ctx := context.Background()
+	delay := 100 * time.Millisecond
+	for {
+		mon, err := m.monitorOf(ctx, sandboxID)
+		if err == nil {
+			_, err = mon.Wait(ctx, id)
+		}
+		r, gerr := m.store.Get(id)
+		if gerr != nil || r.ExitReported {
+			return // removed, or reported by Stop, Remove or a start failure
+		}
+		st, serr := m.State(ctx, r)
+		switch {
+		case serr == nil && st.Status == monitor.StatusExited:
+			m.reportExit(id)
+			return
+		case serr == nil && st.Status == monitor.StatusUnknown &&
+			(errors.Is(err, monitor.ErrNoMonitor) || errors.Is(err, monitor.ErrNotFound)):
+			// The pod's monitor is gone, or lost the container, and left
+			// no exit: the container did not survive it.
+			klog.Warningf("container %s: stopped without an exit record: %v", id, err)
+			m.reportExit(id)
+			return
+		}
+		klog.V(2).Infof("container %s: waiting for its exit: %v (retrying in %v)", id, err, delay)
+		time.Sleep(delay)
+		delay = min(2*delay, exitWatchRetry)
+	}
+}
+
+// reportExit marks the container's exit as reported and emits STOPPED,
+// unless that was done already.
+func (m *Manager) reportExit(id string) {
+	r, unlock, found, err := m.store.GetLocked(&m.locks, id)
+	if !found {
+		return
+	}
+	defer unlock()
+	if err != nil || r.ExitReported {
+		return
+	}
+	m.markExitReportedLocked(r)
+}
+
+// markExitReportedLocked records that the container's exit was reported,
+// then emits STOPPED. The caller holds the container's lock.
+func (m *Manager) markExitReportedLocked(r *Record) {
+	next := *r
+	next.ExitReported = true
+	if err := m.store.Put(&next); err != nil {
+		// Emitted anyway: a restarted daemon may report it a second time,
+		// which only costs the kubelet one more relist.
+		klog.Errorf("container %s: record its reported exit: %v", r.ID, err)
+	}
+	m.emit(&next, runtimeapi.ContainerEventType_CONTAINER_STOPPED_EVENT)
+}
+
+// WatchExits runs once at daemon start, after recovery and SetNotifier:
+// an exit that happened while the daemon was down is reported now, and
+// every container still running is watched again.
+func (m *Manager) WatchExits(ctx context.Context) {
+	for _, r := range m.store.List() {
+		if r.ExitReported || (r.StartedAt == 0 && r.StartFailedAt == 0) {
+			continue // reported, or never started
+		}
+		st, err := m.State(ctx, r)
+		if err == nil && st.Status == monitor.StatusExited {
+			klog.V(1).Infof("container %s exited while podshim was down: reporting it", r.ID)
+			m.reportExit(r.ID)
+			continue
+		}
+		go m.watchExit(r.ID, r.SandboxID)
+	}
+}

@@ -64,6 +64,9 @@ func (m *Manager) Recover(ctx context.Context, keep map[string]bool) {
 			continue
 		}
 		dir := filepath.Join(m.opts.StateDir, "sandboxes", d.Name())
+		if pids := killMonitorsIn(filepath.Join(dir, "monitor")); len(pids) > 0 {
+			klog.Infof("sandbox recovery: killed the monitor (pid %v) of unrecorded pod %s", pids, d.Name())
+		}
 		logTeardown(d.Name(), "unmount shm", unmountShm(filepath.Join(dir, "shm")))
 		logTeardown(d.Name(), "remove dir", os.RemoveAll(dir))
 	}

@@ -49,7 +49,7 @@ func (s *Service) ContainerStatus(ctx context.Context, req *runtimeapi.Container
 		Metadata:    cfg.GetMetadata(),
 		State:       criState(st.Status),
 		CreatedAt:   r.CreatedAt,
-		Image:       &runtimeapi.ImageSpec{Image: r.ImageRef, Annotations: cfg.GetImage().GetAnnotations()},
+		Image:       s.imageSpec(r),
 		ImageRef:    s.imageRef(r),
 		ImageId:     r.ImageID,
 		Labels:      cfg.GetLabels(),
@@ -96,6 +96,29 @@ func (s *Service) ContainerStatus(ctx context.Context, req *runtimeapi.Container
 
 // imageRef is the digest reference of the container's image, as the kubelet
 // shows it; the image ID when the image is gone or has no digest.
+// imageSpec names a container's image the way its user did. The kubelet
+// passes the resolved image ID to CreateContainer, but shows what status
+// returns here as the pod's `image`: so the name the pod spec gave
+// (user_specified_image, which the kubelet sends), else the reference the
+// container was created with when that is a name, else the image's first
+// tag, as containerd reports.
+func (s *Service) imageSpec(r *container.Record) *runtimeapi.ImageSpec {
+	given := r.Config.GetImage()
+	name := given.GetUserSpecifiedImage()
+	if name == "" {
+		name = r.ImageRef
+		if strings.HasPrefix(name, "sha256:") || strings.HasPrefix(r.ImageID, name) {
+			if img, err := s.images.Get(r.ImageID); err == nil && len(img.RepoTags) > 0 {
+				name = img.RepoTags[0]
+			}
+		}
+	}
+	return &runtimeapi.ImageSpec{
+		Image: name, UserSpecifiedImage: given.GetUserSpecifiedImage(),
+		Annotations: given.GetAnnotations(), RuntimeHandler: given.GetRuntimeHandler(),
+	}
+}
+
 func (s *Service) imageRef(r *container.Record) string {
 	if img, err := s.images.Get(r.ImageID); err == nil && len(img.RepoDigests) > 0 {
 		return img.RepoDigests[0]
@@ -159,7 +182,7 @@ func (s *Service) listContainers(ctx context.Context, f *runtimeapi.ContainerFil
 			Id:           r.ID,
 			PodSandboxId: r.SandboxID,
 			Metadata:     r.Config.GetMetadata(),
-			Image:        &runtimeapi.ImageSpec{Image: r.ImageRef},
+			Image:        s.imageSpec(r),
 			ImageRef:     s.imageRef(r),
 			ImageId:      r.ImageID,
 			State:        state,

@@ -89,6 +89,11 @@ spec:
 			t.Errorf("pod %s IP %q, want one from the node's pod subnet", p.Name, p.Status.PodIP)
 		}
 		for _, cs := range p.Status.ContainerStatuses {
+			// The image as the pod spec names it, not the image ID the
+			// kubelet resolved it to.
+			if want := map[string]string{"nginx": nginx, "sidecar": busybox}[cs.Name]; cs.Image != want {
+				t.Errorf("pod %s container %s: image %q, want %q", p.Name, cs.Name, cs.Image, want)
+			}
 			if !cs.Ready || cs.RestartCount != 0 || !strings.HasPrefix(cs.ContainerID, "podshim://") {
 				t.Errorf("pod %s container %s: ready %v restarts %d id %q", p.Name, cs.Name, cs.Ready, cs.RestartCount, cs.ContainerID)
 			}

@@ -129,14 +129,21 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 	if err := m.stopLocked(ctx, r, 0); err != nil {
 		return err
 	}
-	if mon, err := m.monitorOf(ctx, r.SandboxID); err == nil {
-		if err := mon.Delete(ctx, r.ID); err != nil {
+	mon, err := m.monitorOf(ctx, r.SandboxID)
+	if err == nil {
+		// A cached client may name a monitor killed since: then nothing
+		// answers and runc deletes the container as below.
+		err = mon.Delete(ctx, r.ID)
+		if err != nil && !errors.Is(err, monitor.ErrNoMonitor) {
 			return fmt.Errorf("remove %s: %w", r.ID, err)
 		}
-	} else if err := m.runc.Delete(ctx, r.ID); err != nil {
+	}
+	if err != nil {
 		// No monitor answers (killed, or the node rebooted): runc's state
 		// and cgroup are removed directly.
-		return fmt.Errorf("remove %s: %w", r.ID, err)
+		if err := m.runc.Delete(ctx, r.ID); err != nil {
+			return fmt.Errorf("remove %s: %w", r.ID, err)
+		}
 	}
 	if err := m.images.RemoveRootfs(r.ID); err != nil {
 		return fmt.Errorf("remove %s: %w", r.ID, err)

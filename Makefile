@@ -116,6 +116,23 @@ node-e2e: build tools kube $(BIN)/crictl $(BIN)/test-registry
 	KUBE_BIN=$(KUBE_BIN) PODSHIM_BIN=$(BIN)/podshim REGISTRY_BIN=$(BIN)/test-registry CRICTL_BIN=$(BIN)/crictl \
 	  NODE_E2E_RESULTS=$(CURDIR)/test/node/results $(GO) test -count=1 -timeout 40m -parallel 6 -v ./test/node/e2e/... 2>&1 | tee test/node/results.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|node e2e)|_test.go'; exit $${PIPESTATUS[0]}
 
+## node-e2e-evented: a short node e2e selection with the kubelet's EventedPLEG gate on (-v=4), then a
+## check of the kubelet's log that it received podshim's events and kept its event stream. Not with
+## TestPodshimRestart: the kubelet v1.37 retries a broken event stream 5 times with no backoff, then
+## turns the fast path off for good, so a runtime restart ends the event path of the whole run.
+NODE_E2E_EVENTED_RUN ?= TestEvented|TestDeployment|TestProbe|TestRestartPolicy
+node-e2e-evented: build tools kube $(BIN)/crictl $(BIN)/test-registry
+	rm -rf $(CURDIR)/test/node/results-evented
+	KUBE_BIN=$(KUBE_BIN) PODSHIM_BIN=$(BIN)/podshim REGISTRY_BIN=$(BIN)/test-registry CRICTL_BIN=$(BIN)/crictl \
+	  NODE_E2E_FEATURE_GATES=EventedPLEG=true NODE_E2E_KUBELET_V=4 NODE_E2E_RESULTS=$(CURDIR)/test/node/results-evented \
+	  $(GO) test -count=1 -timeout 20m -parallel 6 -v -run '$(NODE_E2E_EVENTED_RUN)' ./test/node/e2e/... 2>&1 | tee test/node/results-evented.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|node e2e)|_test.go'; test $${PIPESTATUS[0]} -eq 0
+	@log=$(CURDIR)/test/node/results-evented/logs/kubelet.log; \
+	  relists=$$(grep -c 'Evented PLEG: requested pod relist after container termination' $$log); \
+	  received=$$(grep -c 'container event received' $$log); \
+	  echo "node-e2e-evented: the kubelet received $$received container events and relisted $$relists pods on STOPPED events"; \
+	  if grep -q 'Evented PLEG: disabling container-termination fast path' $$log; then echo "node-e2e-evented: the kubelet gave up on the event stream"; exit 1; fi; \
+	  test $$relists -gt 0
+
 ## conformance: critest against a podshim on temporary dirs, images from a loopback registry
 conformance: build $(BIN)/critest $(BIN)/crictl $(BIN)/test-registry
 	BIN=$(BIN) test/conformance/run.sh

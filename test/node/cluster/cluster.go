@@ -49,6 +49,9 @@ type Options struct {
 	FeatureGates map[string]bool
 	// KubeletConfig is extra KubeletConfiguration YAML, appended last.
 	KubeletConfig string
+	// KubeletVerbosity is the kubelet's --v (default 2); 4 logs each CRI
+	// container event the Evented PLEG receives.
+	KubeletVerbosity int
 	// ImageFsSize, when not zero, puts podshim's root on a loop-mounted
 	// ext4 filesystem of this many bytes (see imagefs.go).
 	ImageFsSize int64

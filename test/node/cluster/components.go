@@ -283,7 +283,7 @@ func (c *Cluster) startKubelet(ctx context.Context) error {
 	p, err := startProcess(c.logDir, "kubelet", c.bin("kubelet"),
 		"--config", cfg, "--kubeconfig", filepath.Join(c.opts.Dir, "kubelet.kubeconfig"),
 		"--root-dir", filepath.Join(c.opts.Dir, "kubelet"),
-		"--hostname-override", c.opts.NodeName, "--v=2")
+		"--hostname-override", c.opts.NodeName, fmt.Sprintf("--v=%d", max(c.opts.KubeletVerbosity, 2)))
 	if err != nil {
 		return err
 	}

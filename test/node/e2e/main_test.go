@@ -66,6 +66,11 @@ func run(m *testing.M) int {
 		// The image GC test needs an image filesystem cAdvisor can measure.
 		ImageFsSize: 1 << 30,
 		PrePull:     gcImages,
+		// NODE_E2E_FEATURE_GATES="EventedPLEG=true,...": a run with
+		// kubelet feature gates (make node-e2e-evented).
+		FeatureGates: featureGates(os.Getenv("NODE_E2E_FEATURE_GATES")),
+		// NODE_E2E_KUBELET_V=4 logs the events the kubelet receives.
+		KubeletVerbosity: atoiOr(os.Getenv("NODE_E2E_KUBELET_V"), 2),
 	})
 	if err != nil {
 		saveLogs(dir)

@@ -148,6 +148,16 @@ node-conformance: build tools $(BIN)/crictl $(BIN)/test-registry $(KUBE_BIN)/e2e
 bench: build tools $(BIN)/crictl $(BIN)/test-registry
 	$(GO) run ./test/bench -out $(CURDIR)/test/bench/results.json
 
+## faults: pod lifecycles with the daemon (or a pod's monitor) killed -9 at a random step, then a leak sweep
+FAULT_ROUNDS ?= 200
+.PHONY: faults faults-short
+faults: build tools $(BIN)/test-registry
+	$(GO) run ./test/faults -rounds $(FAULT_ROUNDS) $(if $(FAULT_SEED),-seed $(FAULT_SEED))
+
+# The short run make test includes.
+faults-short: build tools $(BIN)/test-registry
+	$(GO) run ./test/faults -rounds 15 $(if $(FAULT_SEED),-seed $(FAULT_SEED))
+
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 

@@ -101,7 +101,7 @@ run: deps build tools
 	$(BIN)/podshim
 
 ## test: unit tests, root end-to-end tests, critest conformance, then a real one-node cluster
-test: deps build tools unit e2e conformance node-e2e node-e2e-evented
+test: deps build tools unit e2e faults-short conformance node-e2e node-e2e-evented
 
 # Some unit tests need root and the CNI plugins (network/, sandbox/); make
 # test runs as root on a node, and `tools` builds the plugins first.

@@ -241,7 +241,10 @@ func TestKubectlExecTTY(t *testing.T) {
 	n := newNS(t)
 	n.sleeper("box")
 
-	s := n.startKubectlTTY(33, 101, "exec", "-it", "box", "--", "sh", "-c", "tty; stty size; test -t 0 && test -t 1 && echo stdio-are-ttys; exit 4")
+	s := n.startKubectlTTY(33, 101, "exec", "-it", "box", "--", "sh", "-c",
+		// kubectl sends the size just after the stream opens, so the command
+		// may start before it lands (as with any runtime): wait up to 5 s.
+		`tty; i=0; until [ "$(stty size 2>/dev/null)" = "33 101" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i+1)); done; stty size; test -t 0 && test -t 1 && echo stdio-are-ttys; exit 4`)
 	err := s.wait(2 * time.Minute)
 	out := s.output()
 	if !regexp.MustCompile(`/dev/pts/\d+\r?\n`).MatchString(out) || !strings.Contains(out, "33 101") || !strings.Contains(out, "stdio-are-ttys") {

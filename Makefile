@@ -27,8 +27,9 @@ CNI_PKG_portmap := github.com/containernetworking/plugins/plugins/meta/portmap
 
 # System packages: a C toolchain and libseccomp for runc's seccomp support,
 # musl-tools for the static pause binary, iptables for portmap, busybox for
-# the offline test images.
-APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev musl-tools iptables iproute2 busybox
+# the offline test images, e2fsprogs for the node tests' loop-mounted image
+# filesystem.
+APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev musl-tools iptables iproute2 busybox e2fsprogs
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 

@@ -63,7 +63,7 @@ chmod 0711 "$work"
 pids=()
 sock="$work/state/podshim.sock"
 bridge=psnc0
-subnet=10.197.0.0/16
+subnet=10.177.0.0/16  # not 10.197/16: make e2e gives each test a 10.197.N.0/24
 node_link=psnc-node
 node_ip=10.199.0.1
 cgroup_root=/podshim-nodeconf

@@ -11,6 +11,7 @@ import (
 	"github.com/containernetworking/cni/libcni"
 
 	"github.com/podshim/podshim/pkg/atomicfile"
+	"github.com/podshim/podshim/pkg/keylock"
 )
 
 // Defaults for Options fields left empty.
@@ -55,7 +56,7 @@ type Manager struct {
 	defaultBridge string
 
 	cni   *libcni.CNIConfig
-	pods  keyedMutex
+	pods  keylock.Set
 	confM sync.Mutex // serializes writes of the default conflist
 }
 

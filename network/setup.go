@@ -28,7 +28,7 @@ func (m *Manager) Setup(ctx context.Context, pod Pod, netnsPath string) (Result,
 	if err := validPodID(pod.ID); err != nil {
 		return Result{}, err
 	}
-	unlock := m.pods.lock(pod.ID)
+	unlock := m.pods.Lock(pod.ID)
 	defer unlock()
 
 	if !isNetNS(netnsPath) {

@@ -23,7 +23,7 @@ func (m *Manager) Teardown(ctx context.Context, pod Pod, netnsPath string) error
 	if err := validPodID(pod.ID); err != nil {
 		return err
 	}
-	unlock := m.pods.lock(pod.ID)
+	unlock := m.pods.Lock(pod.ID)
 	defer unlock()
 
 	in, err := m.readIntent(pod.ID)

@@ -15,9 +15,9 @@ import (
 
 	"github.com/podshim/podshim/network"
 	"github.com/podshim/podshim/pkg/atomicfile"
+	"github.com/podshim/podshim/pkg/keylock"
 	"github.com/podshim/podshim/pkg/monitor"
 	"github.com/podshim/podshim/pkg/oci"
-	"github.com/podshim/podshim/pkg/records"
 	"github.com/podshim/podshim/pkg/runc"
 )
 
@@ -56,11 +56,11 @@ type Manager struct {
 	net         Network
 	pauseRootfs string
 	oomScoreAdj int
-	locks       records.Locks
+	locks       keylock.Set
 	// podLocks order the creation of a pod's containers (shared) against
 	// the pod's stop and removal (exclusive), so no container is created
 	// in a pod while it is being torn down.
-	podLocks records.RWLocks
+	podLocks keylock.Set
 	mon      monitors
 	// notify hears of lifecycle changes (SetNotifier).
 	notify func(containerID, sandboxID string, t runtimeapi.ContainerEventType)
@@ -100,9 +100,6 @@ func (m *Manager) LockForCreate(id string) (unlock func()) { return m.podLocks.R
 // LockForTeardown holds a pod's container creations off while the pod's
 // containers and then the pod itself are stopped or removed.
 func (m *Manager) LockForTeardown(id string) (unlock func()) { return m.podLocks.Lock(id) }
-
-// ForgetPodLock drops a removed pod's lock.
-func (m *Manager) ForgetPodLock(id string) { m.podLocks.Forget(id) }
 
 // preparePauseRootfs builds, once per daemon start, the read-only rootfs all
 // pause processes share: the pause binary and the mount points runc needs.

@@ -34,7 +34,6 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 		return err
 	}
 	m.emit(r, runtimeapi.ContainerEventType_CONTAINER_DELETED_EVENT)
-	m.locks.Forget(r.ID)
 	klog.V(1).Infof("sandbox %s removed", r.ID)
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 	"k8s.io/klog/v2"
 
+	"github.com/podshim/podshim/pkg/keylock"
 	"github.com/podshim/podshim/pkg/monitor"
 	"github.com/podshim/podshim/pkg/oci"
 	"github.com/podshim/podshim/pkg/records"
@@ -43,7 +44,7 @@ type Manager struct {
 	features  oci.KernelFeatures
 	oomMin    int
 	nofile    uint64
-	locks     records.Locks
+	locks     keylock.Set
 	// notify hears of lifecycle changes (SetNotifier).
 	notify Notifier
 }

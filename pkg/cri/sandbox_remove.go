@@ -18,12 +18,7 @@ func (s *Service) RemovePodSandbox(ctx context.Context, req *runtimeapi.RemovePo
 	// The pod's lock keeps container creations out until the pod is done.
 	if pod, err := s.sandboxes.Get(req.GetPodSandboxId()); err == nil {
 		unlock := s.sandboxes.LockForTeardown(pod.ID)
-		defer func() {
-			unlock()
-			if _, err := s.sandboxes.Get(pod.ID); err != nil {
-				s.sandboxes.ForgetPodLock(pod.ID) // removed: nothing left to order
-			}
-		}()
+		defer unlock()
 		for _, c := range s.containers.List() {
 			if c.SandboxID == pod.ID {
 				if err := s.containers.Remove(ctx, c.ID); err != nil {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/podshim/podshim/pkg/keylock"
 )
 
 type rec struct {
@@ -77,7 +79,7 @@ func TestGetLockedSeesADeletionThatWon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var locks Locks
+	var locks keylock.Set
 	s.Put(&rec{ID: "x1", Name: "x"})
 	unlockFirst := locks.Lock("x1")
 	done := make(chan bool)

@@ -28,8 +28,8 @@ CNI_PKG_portmap := github.com/containernetworking/plugins/plugins/meta/portmap
 # System packages: a C toolchain and libseccomp for runc's seccomp support,
 # musl-tools for the static pause binary, iptables for portmap, busybox for
 # the offline test images, e2fsprogs for the node tests' loop-mounted image
-# filesystem.
-APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev musl-tools iptables iproute2 busybox e2fsprogs
+# filesystem, netcat-openbsd for the node images' agnhost stand-in (its nc).
+APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev musl-tools iptables iproute2 busybox e2fsprogs netcat-openbsd
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 
@@ -141,8 +141,6 @@ conformance: build $(BIN)/critest $(BIN)/crictl $(BIN)/test-registry
 ## node-conformance: the upstream [NodeConformance] specs of test/e2e_node against podshim, offline
 .PHONY: node-conformance
 node-conformance: build tools $(BIN)/crictl $(BIN)/test-registry $(KUBE_BIN)/e2e_node.test
-	@dpkg-query -W -f='$${Status}' netcat-openbsd 2>/dev/null | grep -q "ok installed" || \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq netcat-openbsd  # agnhost's nc
 	BIN=$(BIN) KUBE_BIN=$(KUBE_BIN) test/node/conformance/run.sh
 
 ## bench: pod-ready latency, memory per pod, daemon idle RSS, 100 concurrent pods

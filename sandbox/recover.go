@@ -18,18 +18,32 @@ import (
 // a pod whose pause died while podshim was down is simply reported
 // NOTREADY, and the kubelet decides.
 //
+// What runs without a record is never destroyed unless it is provably an
+// interrupted RunPodSandbox (its directory still holds the creating
+// marker): a pod whose record went missing while its pause runs, or a
+// container that runs without a record, is kept whole and reported, so an
+// operator can put the record back (see orphans.go).
+//
 // keep names runc containers that are not pods but known containers.
 func (m *Manager) Recover(ctx context.Context, keep map[string]bool) {
 	known := map[string]*Record{}
 	for _, r := range m.store.List() {
 		known[r.ID] = r
 	}
+	kept := m.keptOrphans(ctx, known, keep)
+	owned := func(id string) bool {
+		if kept[id] {
+			return true
+		}
+		r, ok := known[id]
+		return ok && !r.NetworkDown
+	}
 	intents, err := m.net.Intents()
 	if err != nil {
 		klog.Errorf("sandbox recovery: list network intents: %v", err)
 	}
 	for _, in := range intents {
-		if r, ok := known[in.Pod.ID]; ok && !r.NetworkDown {
+		if owned(in.Pod.ID) {
 			continue // a live pod's network
 		}
 		klog.Infof("sandbox recovery: tearing down the network of unrecorded pod %s", in.Pod.ID)
@@ -42,7 +56,7 @@ func (m *Manager) Recover(ctx context.Context, keep map[string]bool) {
 		klog.Errorf("sandbox recovery: list netns pins: %v", err)
 	} else {
 		for _, p := range pins {
-			if r, ok := known[filepath.Base(p)]; ok && !r.NetworkDown {
+			if owned(filepath.Base(p)) {
 				continue
 			}
 			logTeardown(filepath.Base(p), "remove netns", m.net.RemoveNetNS(p))
@@ -52,15 +66,15 @@ func (m *Manager) Recover(ctx context.Context, keep map[string]bool) {
 		klog.Errorf("sandbox recovery: %v", err)
 	} else {
 		for _, id := range ids {
-			if _, ok := known[id]; !ok && !keep[id] && len(id) == 64 {
-				klog.Infof("sandbox recovery: deleting unrecorded pause container %s", id)
-				logTeardown(id, "delete pause", m.runc.Delete(ctx, id))
+			if _, ok := known[id]; !ok && !keep[id] && !kept[id] && len(id) == 64 {
+				klog.Infof("sandbox recovery: deleting unrecorded pause or container %s", id)
+				logTeardown(id, "delete pause or container", m.runc.Delete(ctx, id))
 			}
 		}
 	}
 	dirs, _ := os.ReadDir(filepath.Join(m.opts.StateDir, "sandboxes"))
 	for _, d := range dirs {
-		if _, ok := known[d.Name()]; ok {
+		if _, ok := known[d.Name()]; ok || kept[d.Name()] {
 			continue
 		}
 		dir := filepath.Join(m.opts.StateDir, "sandboxes", d.Name())

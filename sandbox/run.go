@@ -86,6 +86,9 @@ func (m *Manager) Run(ctx context.Context, cfg *runtimeapi.PodSandboxConfig, han
 		return nil, fmt.Errorf("sandbox dir: %w", err)
 	}
 	cleanup.push(func() { logTeardown(r.ID, "remove dir", os.RemoveAll(r.Dir)) })
+	if err := markCreating(r.Dir); err != nil {
+		return nil, fmt.Errorf("sandbox dir: %w", err)
+	}
 
 	if r.CgroupsPath, err = cgroupsPath(m.opts.CgroupDriver, cfg.GetLinux().GetCgroupParent(), r.ID); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
@@ -159,6 +162,7 @@ func (m *Manager) Run(ctx context.Context, cfg *runtimeapi.PodSandboxConfig, han
 	if err := m.store.Put(r); err != nil {
 		return nil, err
 	}
+	clearCreating(r.ID, r.Dir)
 	m.emit(r, runtimeapi.ContainerEventType_CONTAINER_CREATED_EVENT)
 	m.emit(r, runtimeapi.ContainerEventType_CONTAINER_STARTED_EVENT)
 	klog.V(1).Infof("sandbox %s (%s) ready: pid %d, ips %v", r.ID, name, r.Pid, r.IPs)

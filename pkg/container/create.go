@@ -34,7 +34,7 @@ var ErrPodNotReady = errors.New("pod sandbox is not ready")
 
 // Create makes a container in the created state: rootfs mounted, spec
 // written, init process waiting under runc. On failure nothing is left.
-func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.ContainerConfig, podCfg *runtimeapi.PodSandboxConfig) (_ *Record, err error) {
+func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.ContainerConfig) (_ *Record, err error) {
 	pod, err := m.sandboxes.Get(sandboxID)
 	if err != nil {
 		return nil, err
@@ -53,9 +53,6 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 	}
 	if cfg.GetImage().GetImage() == "" {
 		return nil, fmt.Errorf("%w: image is empty", ErrInvalid)
-	}
-	if podCfg == nil {
-		podCfg = pod.Config
 	}
 	r := &Record{
 		ID: records.NewID(), SandboxID: pod.ID, Config: cfg, ImageRef: cfg.GetImage().GetImage(),
@@ -95,7 +92,10 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 	if err := os.WriteFile(r.TerminationLog, nil, 0o666); err != nil {
 		return nil, fmt.Errorf("termination log: %w", err)
 	}
-	if r.LogPath, err = logPath(podCfg.GetLogDirectory(), cfg.GetLogPath()); err != nil {
+	// The log directory is the one the pod was created with, whatever this
+	// request's copy of the pod's config says.
+	logDir := pod.Config.GetLogDirectory()
+	if r.LogPath, err = logPath(logDir, cfg.GetLogPath()); err != nil {
 		return nil, err
 	}
 
@@ -122,7 +122,7 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 	// As for the pause: runc create runs to completion, and a cancelled
 	// caller is answered by the undo, which can then delete what it made.
 	pid, err := mon.Create(context.WithoutCancel(ctx), monitor.CreateRequest{
-		ID: r.ID, Bundle: r.Bundle, LogPath: r.LogPath,
+		ID: r.ID, Bundle: r.Bundle, LogPath: r.LogPath, LogDir: logDir, LogRel: logRelOf(r.LogPath, logDir, cfg.GetLogPath()),
 		Tty: cfg.GetTty(), Stdin: cfg.GetStdin(), StdinOnce: cfg.GetStdinOnce(),
 	})
 	switch {
@@ -159,19 +159,35 @@ func isExecFailure(err error) bool {
 }
 
 // logPath joins the pod's log directory and the container's relative log
-// path without ever leaving the directory. No directory means no log.
+// path, creating the directories between. No directory means no log. A
+// path that climbs out of the directory, or passes through a symlink, is
+// refused: the monitor (root) appends to it. The monitor itself opens the
+// file through a handle on the directory and follows no symlink, so a link
+// planted after this check is refused there too.
 func logPath(dir, rel string) (string, error) {
 	if dir == "" || rel == "" {
 		return "", nil
 	}
-	p, err := securejoin.SecureJoin(dir, rel)
-	if err != nil {
-		return "", fmt.Errorf("%w: log path %q: %v", ErrInvalid, rel, err)
+	if !filepath.IsLocal(rel) {
+		return "", fmt.Errorf("%w: log path %q must be a path inside the pod's log directory %s", ErrInvalid, rel, dir)
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return "", fmt.Errorf("log dir: %w", err)
+	parts := strings.Split(filepath.Clean(rel), string(filepath.Separator))
+	cur := dir
+	for i, part := range parts {
+		cur = filepath.Join(cur, part)
+		fi, err := os.Lstat(cur)
+		switch {
+		case err == nil && fi.Mode()&os.ModeSymlink != 0:
+			return "", fmt.Errorf("%w: log path %q: %s is a symlink, and log paths may not contain one", ErrInvalid, rel, cur)
+		case os.IsNotExist(err) && i < len(parts)-1:
+			if err := os.Mkdir(cur, 0o755); err != nil && !os.IsExist(err) {
+				return "", fmt.Errorf("log dir: %w", err)
+			}
+		case err != nil && !os.IsNotExist(err):
+			return "", fmt.Errorf("log path %s: %w", cur, err)
+		}
 	}
-	return p, nil
+	return cur, nil
 }
 
 // buildSpec gathers what pkg/oci needs from the pod, the image and the node.
@@ -277,4 +293,13 @@ func logUndo(id, step string, err error) {
 	if err != nil {
 		klog.Warningf("container %s: undo %s: %v", id, step, err)
 	}
+}
+
+// logRelOf is what the monitor opens under the pod's log directory: the
+// request's relative path, cleaned. With no log, nothing.
+func logRelOf(path, dir, rel string) string {
+	if path == "" || dir == "" {
+		return ""
+	}
+	return filepath.Clean(rel)
 }

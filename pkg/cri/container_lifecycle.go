@@ -16,7 +16,7 @@ func (s *Service) CreateContainer(ctx context.Context, req *runtimeapi.CreateCon
 	if req.GetPodSandboxId() == "" || req.GetConfig() == nil {
 		return nil, invalid("CreateContainer: pod sandbox id and config are required")
 	}
-	r, err := s.containers.Create(ctx, req.GetPodSandboxId(), req.GetConfig(), req.GetSandboxConfig())
+	r, err := s.containers.Create(ctx, req.GetPodSandboxId(), req.GetConfig())
 	if err != nil {
 		klog.Errorf("CreateContainer %s in %s: %v", req.GetConfig().GetMetadata().GetName(), req.GetPodSandboxId(), err)
 		return nil, toStatus(err)

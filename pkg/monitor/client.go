@@ -77,6 +77,11 @@ type CreateRequest struct {
 	// LogPath is the CRI log file; its directory must exist. Empty drops
 	// the output.
 	LogPath string
+	// LogDir and LogRel, when set, name the same file as the pod's log
+	// directory and the log's path under it: the monitor then opens and
+	// reopens the log through a handle on LogDir, following no symlink
+	// under it. LogPath is still sent, for a monitor older than this.
+	LogDir, LogRel string
 	// Tty gives the container a terminal, whose output is logged as
 	// stdout. Stdin keeps a stdin open for the container (else /dev/null).
 	Tty, Stdin, StdinOnce bool
@@ -87,7 +92,7 @@ type CreateRequest struct {
 func (c *Client) Create(ctx context.Context, req CreateRequest) (int, error) {
 	var resp response
 	err := c.do(ctx, request{
-		Op: opCreate, ID: req.ID, Bundle: req.Bundle, LogPath: req.LogPath,
+		Op: opCreate, ID: req.ID, Bundle: req.Bundle, LogPath: req.LogPath, LogDir: req.LogDir, LogRel: req.LogRel,
 		Tty: req.Tty, Stdin: req.Stdin, StdinOnce: req.StdinOnce,
 	}, &resp)
 	return resp.Pid, err

@@ -59,7 +59,11 @@ func (m *monitor) createContainer(c *container, req request) (pid int, err error
 	if c.cgroup, c.sharedPID, err = readBundle(c.bundle); err != nil {
 		return 0, fmt.Errorf("read bundle: %w", err)
 	}
-	if c.log, err = openLog(req.LogPath); err != nil {
+	logDir, logRel := req.LogDir, req.LogRel
+	if logDir == "" {
+		logRel = req.LogPath // an older daemon: one absolute path
+	}
+	if c.log, err = openLog(logDir, logRel); err != nil {
 		return 0, err
 	}
 	sio, err := m.newStdio(c, req)

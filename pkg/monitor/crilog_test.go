@@ -56,7 +56,7 @@ func parseLog(t *testing.T, data []byte) []logRecord {
 func writeThrough(t *testing.T, r io.Reader) []logRecord {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "log")
-	l, err := openLog(path)
+	l, err := openLog("", path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestCRIWriterManyShortLines(t *testing.T) {
 func TestLogFileReopen(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "log")
-	l, err := openLog(path)
+	l, err := openLog("", path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestLogFileReopen(t *testing.T) {
 func TestLogFileFailedReopenKeepsWriting(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "log")
-	l, err := openLog(path)
+	l, err := openLog("", path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestLogFileFailedReopenKeepsWriting(t *testing.T) {
 	if got, _ := os.ReadFile(target); len(got) != 0 {
 		t.Errorf("the symlink's target was written: %q", got)
 	}
-	if _, err := openLog(path); err == nil {
+	if _, err := openLog("", path); err == nil {
 		t.Error("openLog followed a symlink at the log path")
 	}
 }

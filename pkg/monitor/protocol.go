@@ -37,6 +37,8 @@ type request struct {
 	ID        string          `json:"id,omitempty"`
 	Bundle    string          `json:"bundle,omitempty"`
 	LogPath   string          `json:"logPath,omitempty"`
+	LogDir    string          `json:"logDir,omitempty"`
+	LogRel    string          `json:"logRel,omitempty"`
 	Tty       bool            `json:"tty,omitempty"`
 	Stdin     bool            `json:"stdin,omitempty"`
 	StdinOnce bool            `json:"stdinOnce,omitempty"`

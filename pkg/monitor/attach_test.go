@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -39,9 +40,15 @@ func (e *testEnv) attachAsync(ctx context.Context, id string, stdin io.Reader, s
 	return done
 }
 
-// logHas tells whether the CRI log at path has a record of content.
+// logHas tells whether the CRI log at path has a record of content. It
+// polls a log still being written, so a last line caught half-written is
+// left for the next call.
 func logHas(t *testing.T, path, content string) bool {
-	for _, r := range readLog(t, path) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range parseLog(t, data[:bytes.LastIndexByte(data, '\n')+1]) {
 		if r.content == content {
 			return true
 		}

@@ -43,6 +43,15 @@ func validContainerID(id string) error {
 // layer, and rootfs/, the overlay mount point.
 func (s *Store) rootfsDir(id string) string { return filepath.Join(s.opts.ContainersDir, id) }
 
+// VolumesDir is where a container's anonymous volumes (its image's VOLUMEs)
+// live: in the container's directory, so RemoveRootfs removes them with it.
+func (s *Store) VolumesDir(containerID string) (string, error) {
+	if err := validContainerID(containerID); err != nil {
+		return "", err
+	}
+	return filepath.Join(s.rootfsDir(containerID), "volumes"), nil
+}
+
 // CreateRootfs mounts a container's root filesystem: an overlay of the
 // image's unpacked layers under a fresh writable layer. The layers are
 // recorded as in use first, so removing the image meanwhile keeps them.

@@ -231,6 +231,11 @@ func (m *Manager) buildSpec(ctx context.Context, r *Record, pod *sandbox.Record,
 		}
 		in.TargetPIDNS = fmt.Sprintf("/proc/%d/ns/pid", target.Pid)
 	}
+	dirs, err := m.prepareImageVolumes(r.ID, r.Rootfs, oci.ImageVolumes(in))
+	if err != nil {
+		return nil, err
+	}
+	in.ImageVolumeDirs = dirs
 	spec, err := oci.ContainerSpec(in)
 	if err != nil {
 		if errors.Is(err, oci.ErrInvalid) {

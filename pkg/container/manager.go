@@ -5,6 +5,7 @@ package container
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -96,8 +97,11 @@ func detectFeatures() oci.KernelFeatures {
 	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
 		f.CgroupV2 = true
 	}
-	if _, err := os.Stat("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"); err == nil {
-		f.SwapAccounting = true
+	f.SwapAccounting = swapAccountingAvailable(f.CgroupV2)
+	if !f.SwapAccounting {
+		// As containerd does: a swap limit the kernel cannot enforce is
+		// dropped, not failed; said once here rather than per container.
+		klog.InfoS("swap accounting not available in the memory cgroup: memory_swap_limit_in_bytes will be dropped from container resources, and memory limits do not cap swap")
 	}
 	f.Hugetlb = hugetlbControllerAvailable()
 	if !f.Hugetlb {
@@ -150,3 +154,15 @@ func nofileLimit() uint64 {
 // RecursiveReadOnlyMounts reports whether this kernel can make a mount
 // read-only recursively (mount_setattr), as Status advertises.
 func (m *Manager) RecursiveReadOnlyMounts() bool { return m.features.RecursiveReadOnly }
+
+// swapAccountingAvailable tells whether the memory controller accounts
+// swap: memory.memsw.* on cgroup v1, memory.swap.max in the cgroups below
+// the root on v2 (the root has none).
+func swapAccountingAvailable(v2 bool) bool {
+	if !v2 {
+		_, err := os.Stat("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")
+		return err == nil
+	}
+	found, _ := filepath.Glob("/sys/fs/cgroup/*/memory.swap.max")
+	return len(found) > 0
+}

@@ -82,6 +82,10 @@ type ContainerInput struct {
 	// content of an image volume (a CRI mount with an image and no host
 	// path), with subPath applied. Nil: image volumes are unsupported.
 	ResolveImageMount func(image *runtimeapi.ImageSpec, subPath string) (string, error)
+	// ImageVolumeDirs maps each VOLUME of the image (see ImageVolumes) to
+	// the host directory backing it for this container; they are bind
+	// mounted read-write, like the CRI mounts.
+	ImageVolumeDirs map[string]string
 }
 
 // KernelFeatures says what this node's kernel and runtime can do.

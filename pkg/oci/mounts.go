@@ -70,6 +70,15 @@ func withMounts(s *specs.Spec, in *ContainerInput) error {
 			supplied = append(supplied, m)
 		}
 	}
+	for dst, src := range in.ImageVolumeDirs {
+		if !targets[dst] {
+			supplied = append(supplied, specs.Mount{Destination: dst, Type: "bind", Source: src,
+				Options: []string{"rbind", "rprivate", "rw"}})
+		}
+	}
+	// Map order is random; the depth sort below is stable, so make the
+	// starting order fixed.
+	sort.SliceStable(supplied, func(i, j int) bool { return supplied[i].Destination < supplied[j].Destination })
 	supplied = append(supplied, cri...)
 	sort.SliceStable(supplied, func(i, j int) bool {
 		return depth(supplied[i].Destination) < depth(supplied[j].Destination)
@@ -214,18 +223,28 @@ func criMount(m *runtimeapi.Mount, in *ContainerInput) (specs.Mount, string, err
 	return specs.Mount{Destination: dst, Type: "bind", Source: src, Options: opts}, propagation, nil
 }
 
-// ImageVolumes returns the image's declared volumes that no CRI mount
-// covers, cleaned and sorted. containerd creates them as directories in
-// the container's writable layer; podshim leaves that to the caller.
+// ImageVolumes returns the image's declared volumes (VOLUME) that no CRI
+// mount covers, cleaned and sorted: each becomes an anonymous volume of the
+// container, as with containerd. A volume at or below a CRI mount's path is
+// left out: the CRI mount is what the kubelet asked for there, and backing
+// the volume would create its mount point inside the kubelet's volume.
 func ImageVolumes(in ContainerInput) []string {
-	covered := map[string]bool{}
+	var criPaths []string
 	for _, m := range in.Config.GetMounts() {
-		covered[path.Clean(m.GetContainerPath())] = true
+		criPaths = append(criPaths, path.Clean(m.GetContainerPath()))
+	}
+	covered := func(v string) bool {
+		for _, p := range criPaths {
+			if v == p || p == "/" || strings.HasPrefix(v, p+"/") {
+				return true
+			}
+		}
+		return false
 	}
 	var out []string
 	for v := range in.Image.Volumes {
 		v = path.Join("/", v)
-		if v != "/" && !covered[v] && !slices.Contains(out, v) {
+		if v != "/" && !covered(v) && !slices.Contains(out, v) {
 			out = append(out, v)
 		}
 	}

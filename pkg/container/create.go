@@ -171,6 +171,11 @@ func logPath(dir, rel string) (string, error) {
 	if !filepath.IsLocal(rel) {
 		return "", fmt.Errorf("%w: log path %q must be a path inside the pod's log directory %s", ErrInvalid, rel, dir)
 	}
+	// The kubelet makes the pod's log directory; other clients (crictl)
+	// may leave that to the runtime.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("log dir: %w", err)
+	}
 	parts := strings.Split(filepath.Clean(rel), string(filepath.Separator))
 	cur := dir
 	for i, part := range parts {

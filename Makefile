@@ -101,8 +101,8 @@ $(BIN)/test-registry: $(GO_SOURCES)
 run: deps build tools
 	$(BIN)/podshim
 
-## test: unit tests, root end-to-end tests, critest conformance, then a real one-node cluster
-test: deps build tools unit e2e faults-short conformance node-e2e node-e2e-evented
+## test: unit tests, root end-to-end tests (also against a -race build), critest conformance, then a real one-node cluster
+test: deps build tools unit e2e e2e-race faults-short conformance node-e2e node-e2e-evented
 
 # Some unit tests need root and the CNI plugins (network/, sandbox/); make
 # test runs as root on a node, and `tools` builds the plugins first.
@@ -111,6 +111,19 @@ unit: tools
 
 e2e: build tools $(BIN)/crictl
 	PODSHIM_BIN=$(BIN)/podshim $(GO) test -count=1 -timeout 20m ./test/e2e/...
+
+## e2e-race: the e2e suite again, against a -race build of the daemon and its monitor; any data race
+## either reports (GORACE log_path) fails the run
+RACE_BIN := $(BIN)/race
+.PHONY: e2e-race
+e2e-race: build tools $(BIN)/crictl
+	rm -rf $(RACE_BIN) && mkdir -p $(RACE_BIN)
+	CGO_ENABLED=1 $(GO) build -race -o $(RACE_BIN)/podshim ./cmd/podshim
+	CGO_ENABLED=1 $(GO) build -race -o $(RACE_BIN)/podshim-monitor ./cmd/podshim-monitor
+	ln -s ../runc ../pause ../cni ../crictl $(RACE_BIN)/
+	GORACE="log_path=$(RACE_BIN)/race-report" PODSHIM_BIN=$(RACE_BIN)/podshim $(GO) test -count=1 -timeout 30m ./test/e2e/...
+	@if ls $(RACE_BIN)/race-report.* >/dev/null 2>&1; then cat $(RACE_BIN)/race-report.*; echo "e2e-race: data races reported"; exit 1; fi
+	@echo "e2e-race: no data race reported"
 
 ## node-e2e: a one-node Kubernetes cluster on loopback whose kubelet drives podshim
 node-e2e: build tools kube $(BIN)/crictl $(BIN)/test-registry

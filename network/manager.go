@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/invoke"
+	"github.com/containernetworking/cni/pkg/version"
 
 	"github.com/podshim/podshim/pkg/atomicfile"
 	"github.com/podshim/podshim/pkg/keylock"
@@ -124,7 +126,13 @@ func New(opts Options) (*Manager, error) {
 	if err := atomicfile.RemoveStaleTemps(m.intentDir); err != nil {
 		return nil, err
 	}
-	m.cni = libcni.NewCNIConfigWithCacheDir(binDirs, cacheDir, nil)
+	// The exec is given, not left to libcni: it fills a nil one in lazily on
+	// first use, unsynchronised, and concurrent RunPodSandboxes race on it
+	// (the race detector's e2e run found it).
+	m.cni = libcni.NewCNIConfigWithCacheDir(binDirs, cacheDir, &invoke.DefaultExec{
+		RawExec:       &invoke.RawExec{Stderr: os.Stderr},
+		PluginDecoder: version.PluginDecoder{},
+	})
 
 	if err := m.ensureDefaultConfig(); err != nil {
 		return nil, err

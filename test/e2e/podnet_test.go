@@ -21,8 +21,13 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
-// netSeq gives every pod-network test its own bridge and subnet, so tests
-// never share (or tear down) each other's network.
+// netSlotDir holds one lock file per pod-network slot. Every test takes a
+// slot with flock for its lifetime, so tests of this run and of other runs
+// on the same machine (another clone's make e2e, a race-build run) never
+// share, or tear down, each other's bridge and subnet.
+const netSlotDir = "/run/podshim-e2e-netslots"
+
+// netSeq is where this run starts looking for a free slot.
 var netSeq atomic.Int32
 
 // podNet is one test's pod network settings.
@@ -30,12 +35,36 @@ type podNet struct {
 	bridge, subnet, confDir string
 }
 
+// takeNetSlot locks a free slot (1..250) until the test ends.
+func takeNetSlot(t *testing.T) int {
+	t.Helper()
+	if err := os.MkdirAll(netSlotDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	start := int(netSeq.Add(1)) + os.Getpid()%50*4
+	for i := 0; i < 250; i++ {
+		n := (start+i)%250 + 1
+		f, err := os.OpenFile(fmt.Sprintf("%s/%d", netSlotDir, n), os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+			f.Close()
+			continue
+		}
+		t.Cleanup(func() { f.Close() }) // closing drops the lock
+		return n
+	}
+	t.Fatal("every pod-network slot is taken")
+	return 0
+}
+
 // newPodNet picks a bridge and subnet for one test and fences the bridge
 // in: an iptables FORWARD rule drops anything from it to any other
 // interface, so no pod of ours can reach beyond this machine.
 func newPodNet(t *testing.T) podNet {
 	t.Helper()
-	n := netSeq.Add(1) + int32(os.Getpid()%50)*4
+	n := takeNetSlot(t)
 	pn := podNet{
 		bridge:  fmt.Sprintf("pse2e%d", n),
 		subnet:  fmt.Sprintf("10.197.%d.0/24", n),

@@ -35,6 +35,10 @@ func (s *Service) PodSandboxStatus(ctx context.Context, req *runtimeapi.PodSandb
 			"cgroupsPath":    r.CgroupsPath,
 			"runtimeHandler": r.RuntimeHandler,
 			"runtimeSpec":    json.RawMessage(r.Spec),
+			// What the kubelet said the pod has (RunPodSandbox, then
+			// UpdatePodSandboxResources).
+			"resources": r.Config.GetLinux().GetResources(),
+			"overhead":  r.Config.GetLinux().GetOverhead(),
 		})
 		if err != nil {
 			return nil, toStatus(err)

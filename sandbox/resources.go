@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package sandbox
+
+import (
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// UpdateResources records the pod-level resources and overhead that the
+// kubelet has just applied to the pod's cgroup (UpdatePodSandboxResources
+// comes after the kubelet resized that cgroup itself): the pod's stored
+// config then says what the pod now has, for status and for anything that
+// reads the config later. A field left nil keeps what the pod had.
+//
+// Nothing is applied to a cgroup here: the pod-level cgroup is the
+// kubelet's (the cgroup parent it gives), and podshim has no pod-level
+// cgroup of its own to resize.
+func (m *Manager) UpdateResources(id string, overhead, resources *runtimeapi.LinuxContainerResources) (*Record, error) {
+	r, unlock, found, err := m.store.GetLocked(&m.locks, id)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("pod sandbox %s: %w", id, ErrNotFound)
+	}
+	defer unlock()
+	updated := *r
+	cfg := proto.Clone(r.Config).(*runtimeapi.PodSandboxConfig)
+	if cfg.Linux == nil {
+		cfg.Linux = &runtimeapi.LinuxPodSandboxConfig{}
+	}
+	if overhead != nil {
+		cfg.Linux.Overhead = overhead
+	}
+	if resources != nil {
+		cfg.Linux.Resources = resources
+	}
+	updated.Config = cfg
+	if err := m.store.Put(&updated); err != nil {
+		return nil, fmt.Errorf("pod sandbox %s: record resources: %w", r.ID, err)
+	}
+	return &updated, nil
+}

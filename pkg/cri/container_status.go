@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"strings"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"google.golang.org/protobuf/proto"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/podshim/podshim/pkg/container"
 	"github.com/podshim/podshim/pkg/monitor"
+	"github.com/podshim/podshim/pkg/oci"
 )
 
 // maxTerminationMessage is what the kubelet keeps of a termination message.
@@ -57,6 +59,7 @@ func (s *Service) ContainerStatus(ctx context.Context, req *runtimeapi.Container
 		Mounts:      statusMounts(r),
 		LogPath:     r.LogPath,
 		Resources:   &runtimeapi.ContainerResources{Linux: cfg.GetLinux().GetResources()},
+		StopSignal:  oci.CRISignal(syscall.Signal(r.StopSignal)),
 	}
 	if !st.StartedAt.IsZero() {
 		out.StartedAt = st.StartedAt.UnixNano()

@@ -101,3 +101,26 @@ func realtimeSignal(s string) (syscall.Signal, bool) {
 	}
 	return syscall.Signal(sig), true
 }
+
+// criSignals maps a signal number to the CRI's name for it; where the CRI
+// has two names for one signal (SIGABRT and SIGIOT), the first in the enum.
+var criSignals = func() map[syscall.Signal]runtimeapi.Signal {
+	out := map[syscall.Signal]runtimeapi.Signal{}
+	for v := int32(1); ; v++ {
+		name, ok := runtimeapi.Signal_name[v]
+		if !ok {
+			return out
+		}
+		if sig, err := ParseSignal(strings.TrimPrefix(name, "SIGNAL_")); err == nil {
+			if _, seen := out[sig]; !seen {
+				out[sig] = runtimeapi.Signal(v)
+			}
+		}
+	}
+}()
+
+// CRISignal is sig as ContainerStatus.stop_signal reports it; a signal the
+// CRI cannot name (or none) is RUNTIME_DEFAULT.
+func CRISignal(sig syscall.Signal) runtimeapi.Signal {
+	return criSignals[sig]
+}

@@ -55,3 +55,33 @@ func TestStopSignal(t *testing.T) {
 		}
 	}
 }
+
+// ContainerStatus names the stop signal the CRI's way, whichever way it was
+// given; aliases get the CRI's first name.
+func TestCRISignal(t *testing.T) {
+	for sig, want := range map[syscall.Signal]runtimeapi.Signal{
+		syscall.SIGTERM: runtimeapi.Signal_SIGNAL_SIGTERM,
+		syscall.SIGQUIT: runtimeapi.Signal_SIGNAL_SIGQUIT,
+		syscall.SIGABRT: runtimeapi.Signal_SIGNAL_SIGABRT,
+		syscall.SIGCHLD: runtimeapi.Signal_SIGNAL_SIGCHLD,
+		35:              runtimeapi.Signal_SIGNAL_SIGRTMINPLUS1, // SIGRTMIN is 34, as glibc has it
+		0:               runtimeapi.Signal_SIGNAL_RUNTIME_DEFAULT,
+	} {
+		if got := CRISignal(sig); got != want {
+			t.Errorf("CRISignal(%d) = %v, want %v", sig, got, want)
+		}
+	}
+	for v, name := range runtimeapi.Signal_name {
+		if v == 0 {
+			continue
+		}
+		sig, err := ParseSignal(name[len("SIGNAL_"):])
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if back := runtimeapi.Signal_name[int32(CRISignal(sig))]; back == "SIGNAL_RUNTIME_DEFAULT" {
+			t.Errorf("%s does not map back", name)
+		}
+	}
+}

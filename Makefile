@@ -28,8 +28,9 @@ CNI_PKG_portmap := github.com/containernetworking/plugins/plugins/meta/portmap
 # System packages: a C toolchain and libseccomp for runc's seccomp support,
 # musl-tools for the static pause binary, iptables for portmap, busybox for
 # the offline test images, e2fsprogs for the node tests' loop-mounted image
-# filesystem, netcat-openbsd for the node images' agnhost stand-in (its nc).
-APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev musl-tools iptables iproute2 busybox e2fsprogs netcat-openbsd
+# filesystem, netcat-openbsd for the node images' agnhost stand-in (its nc),
+# criu for checkpoint/restore.
+APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev musl-tools iptables iproute2 busybox e2fsprogs netcat-openbsd criu
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/podshim/podshim/pkg/config"
 	"github.com/podshim/podshim/pkg/container"
+	"github.com/podshim/podshim/pkg/criu"
 	"github.com/podshim/podshim/sandbox"
 	"github.com/podshim/podshim/storage"
 )
@@ -67,6 +68,8 @@ type Service struct {
 	version    string
 	started    time.Time
 	events     *eventStream
+	// criu says whether checkpoint/restore can work on this node.
+	criu criu.Checker
 }
 
 // New returns a Service backed by deps.

@@ -82,17 +82,33 @@ func TestPodsReachEachOtherOverPodIPs(t *testing.T) {
 func TestHostPortReachesThePodFromLoopback(t *testing.T) {
 	d := startDaemon(t, "")
 	cfg := podConfig("web")
-	cfg.PortMappings = []*runtimeapi.PortMapping{{Protocol: runtimeapi.Protocol_TCP, ContainerPort: 80, HostPort: 18080}}
+	// A port free now: other test runs on this machine forward ports too.
+	port := freeLoopbackPort(t)
+	cfg.PortMappings = []*runtimeapi.PortMapping{{Protocol: runtimeapi.Protocol_TCP, ContainerPort: 80, HostPort: int32(port)}}
 	id := runPod(t, d, cfg)
 	st, info := podStatus(t, d, id)
 	serveHTTP(t, info.NetNamespace, st.Network.Ip+":80", "web")
-	if got := fetch(t, "", "http://127.0.0.1:18080/"); !strings.Contains(got, "hello from web") {
+	if got := fetch(t, "", fmt.Sprintf("http://127.0.0.1:%d/", port)); !strings.Contains(got, "hello from web") {
 		t.Fatalf("host loopback fetched %q", got)
 	}
 	removePod(t, d, id)
-	if out, _ := exec.Command("iptables-save", "-t", "nat").Output(); strings.Contains(string(out), "18080") {
-		t.Fatalf("the hostPort rule outlived the pod:\n%s", out)
+	out, _ := exec.Command("iptables-save", "-t", "nat").Output()
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, st.Network.Ip) || strings.Contains(line, fmt.Sprintf("--dport %d ", port)) {
+			t.Fatalf("the hostPort rule outlived the pod: %s", line)
+		}
 	}
+}
+
+// freeLoopbackPort is a TCP port nothing listens on now.
+func freeLoopbackPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 func TestHostNetworkPodSharesTheNodesNetwork(t *testing.T) {

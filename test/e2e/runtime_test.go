@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -63,14 +61,6 @@ func TestSystemdCgroupDriverIsReported(t *testing.T) {
 	}
 	if rc.GetLinux().GetCgroupDriver() != runtimeapi.CgroupDriver_SYSTEMD {
 		t.Fatalf("cgroup driver: %v", rc)
-	}
-}
-
-func TestUnbuiltRPCsAnswerUnimplemented(t *testing.T) {
-	d := startDaemon(t, "")
-	_, err := d.rt.CheckpointContainer(ctxT(t, 10*time.Second), &runtimeapi.CheckpointContainerRequest{ContainerId: "x"})
-	if status.Code(err) != codes.Unimplemented {
-		t.Fatalf("CheckpointContainer: want Unimplemented, got %v", err)
 	}
 }
 

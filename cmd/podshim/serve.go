@@ -27,26 +27,14 @@ const shutdownGrace = 10 * time.Second
 
 func serveMain(args []string) int {
 	fs := flag.CommandLine
-	cfgPath := fs.String("config", config.DefaultPath, "configuration file (TOML); optional at its default path")
-	root := fs.String("root", "", "persistent data directory (default "+config.DefaultRoot+")")
-	state := fs.String("state", "", "runtime state directory (default "+config.DefaultState+")")
-	listen := fs.String("listen", "", "CRI unix socket path (default "+config.DefaultListen+")")
+	load := configFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return 2
 	}
-	explicit := false
-	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
-	cfg, err := config.Load(*cfgPath, explicit)
+	cfg, err := load()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "podshim: %v\n", err)
 		return 1
-	}
-	// Flags win over the file, so tests and benchmarks can run several
-	// daemons side by side from one config.
-	for p, v := range map[*string]string{&cfg.Root: *root, &cfg.State: *state, &cfg.Listen: *listen} {
-		if v != "" {
-			*p = v
-		}
 	}
 	if err := serve(cfg); err != nil {
 		klog.Errorf("podshim: %v", err)

@@ -45,6 +45,9 @@ type Config struct {
 	// are served; port 0 picks a free one. Loopback by default: the kubelet
 	// on this node proxies them.
 	StreamServerAddress string `toml:"stream_server_address"`
+	// MetricsAddress serves Prometheus metrics over HTTP at /metrics when
+	// set ("127.0.0.1:9153"); empty, the default, turns them off.
+	MetricsAddress string `toml:"metrics_address"`
 
 	Image    Image    `toml:"image"`
 	Registry Registry `toml:"registry"`
@@ -155,6 +158,11 @@ func (c Config) Validate() error {
 	case "cgroupfs", "systemd":
 	default:
 		return fmt.Errorf("cgroup_driver %q: want cgroupfs or systemd", c.CgroupDriver)
+	}
+	if c.MetricsAddress != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddress); err != nil {
+			return fmt.Errorf("metrics_address %q: want host:port: %w", c.MetricsAddress, err)
+		}
 	}
 	if c.Image.ProgressTimeout <= 0 {
 		return fmt.Errorf("image.progress_timeout must be positive")

@@ -47,6 +47,10 @@ func main() {
 		os.Exit(monitor.Main(args))
 	case "config":
 		os.Exit(configMain(args))
+	case "doctor":
+		os.Exit(doctorMain(args))
+	case holdCommand:
+		os.Exit(holdMain())
 	case "version":
 		fmt.Printf("podshim %s\n", version)
 	default:

@@ -8,6 +8,8 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 	"k8s.io/klog/v2"
+
+	"github.com/podshim/podshim/pkg/metrics"
 )
 
 // progressLogInterval spaces the progress lines of one download.
@@ -29,6 +31,7 @@ type progressReader struct {
 func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	p.n += int64(n)
+	metrics.PullBytes(n)
 	if v := klog.V(2); v.Enabled() && time.Since(p.last) >= progressLogInterval {
 		p.last = time.Now()
 		v.InfoS("Pull progress", "ref", p.ref, p.what, p.digest, "bytes", p.n, "total", p.total, "done", false)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/podshim/podshim/pkg/config"
 	"github.com/podshim/podshim/pkg/cri"
+	"github.com/podshim/podshim/pkg/metrics"
 	"github.com/podshim/podshim/pkg/streaming"
 	"github.com/podshim/podshim/storage"
 )
@@ -87,9 +88,18 @@ func serve(cfg config.Config) error {
 	if err != nil {
 		return err
 	}
-	g := grpc.NewServer()
+	g := grpc.NewServer(grpc.ChainUnaryInterceptor(metrics.UnaryInterceptor), grpc.ChainStreamInterceptor(metrics.StreamInterceptor))
 	svc := cri.New(cfg, deps, version)
 	svc.Register(g)
+	if cfg.MetricsAddress != "" {
+		ms, err := metrics.Serve(cfg.MetricsAddress, svc.MetricsStates())
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer ms.Close()
+		klog.Infof("podshim metrics on http://%s/metrics", ms.Addr())
+	}
 	// With the event stream wired: what happened while the daemon was
 	// down is reported (held until a client subscribes), and the running
 	// containers' exits are watched again.

@@ -36,9 +36,19 @@ type podNet struct {
 func newPodNet(t *testing.T) podNet {
 	t.Helper()
 	n := netSeq.Add(1) + int32(os.Getpid()%50)*4
+	// E2E_NET=<bridge prefix>:<first two octets> moves a run onto a range
+	// of its own ("pshc:10.183"), clear of other runs on a shared machine.
+	bridgePrefix, octets := "pse2e", "10.197"
+	if v := os.Getenv("E2E_NET"); v != "" {
+		b, o, ok := strings.Cut(v, ":")
+		if !ok || b == "" || net.ParseIP(o+".0.0") == nil {
+			t.Fatalf("E2E_NET=%q: want <bridge prefix>:<a.b>", v)
+		}
+		bridgePrefix, octets = b, o
+	}
 	pn := podNet{
-		bridge:  fmt.Sprintf("pse2e%d", n),
-		subnet:  fmt.Sprintf("10.197.%d.0/24", n),
+		bridge:  fmt.Sprintf("%s%d", bridgePrefix, n),
+		subnet:  fmt.Sprintf("%s.%d.0/24", octets, n),
 		confDir: t.TempDir(),
 	}
 	rule := []string{"FORWARD", "-i", pn.bridge, "!", "-o", pn.bridge, "-j", "DROP"}

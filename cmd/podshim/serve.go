@@ -19,6 +19,7 @@ import (
 	"github.com/podshim/podshim/pkg/config"
 	"github.com/podshim/podshim/pkg/cri"
 	"github.com/podshim/podshim/pkg/metrics"
+	"github.com/podshim/podshim/pkg/sdnotify"
 	"github.com/podshim/podshim/pkg/streaming"
 	"github.com/podshim/podshim/storage"
 )
@@ -47,6 +48,8 @@ func serveMain(args []string) int {
 }
 
 func serve(cfg config.Config) error {
+	// Taken first, so nothing the daemon starts inherits $NOTIFY_SOCKET.
+	notifier := sdnotify.FromEnv()
 	for _, dir := range []string{cfg.Root, cfg.State, filepath.Dir(cfg.Listen)} {
 		// 0711: user-namespaced pods need to traverse down to their files.
 		if err := os.MkdirAll(dir, 0o711); err != nil {
@@ -113,6 +116,7 @@ func serve(cfg config.Config) error {
 	errs := make(chan error, 1)
 	go func() { errs <- g.Serve(ln) }()
 	klog.Infof("podshim %s serving the CRI on %s (root %s, state %s)", version, cfg.Listen, cfg.Root, cfg.State)
+	go notifyReady(notifier, cfg.Listen)
 
 	select {
 	case err := <-errs:
@@ -120,6 +124,9 @@ func serve(cfg config.Config) error {
 		return fmt.Errorf("serve %s: %w", cfg.Listen, err)
 	case sig := <-sigs:
 		klog.Infof("podshim: %v received, shutting down", sig)
+	}
+	if err := notifier.Notify("STOPPING=1"); err != nil {
+		klog.Warningf("podshim: %v", err)
 	}
 	svc.Close() // ends the event streams, which would hold a graceful stop
 	stopGracefully(g, shutdownGrace)

@@ -37,6 +37,7 @@ type Store struct {
 	leases map[string]int
 
 	pulls       pullFlights
+	downloads   downloads
 	blobFlights keyedFlights
 	unpacks     keyedFlights
 

@@ -69,6 +69,7 @@ func serve(cfg config.Config) error {
 		Hosts:                  storageHosts(cfg.Registry.Hosts),
 		ProgressTimeout:        time.Duration(cfg.Image.ProgressTimeout),
 		MaxConcurrentDownloads: cfg.Image.MaxConcurrentDownloads,
+		PinnedImages:           cfg.Image.PinnedImages,
 	})
 	if err != nil {
 		return fmt.Errorf("open image store: %w", err)

@@ -75,6 +75,10 @@ type Image struct {
 	ProgressTimeout Duration `toml:"progress_timeout"`
 	// MaxConcurrentDownloads bounds the layers fetched at once per pull.
 	MaxConcurrentDownloads int `toml:"max_concurrent_downloads"`
+	// PinnedImages are references or glob patterns ('*' any run of
+	// characters, '?' one) of images reported pinned, which the kubelet's
+	// image garbage collection never removes.
+	PinnedImages []string `toml:"pinned_images"`
 }
 
 // Registry holds mirrors and per-host transport settings.
@@ -169,6 +173,11 @@ func (c Config) Validate() error {
 	}
 	if c.Image.MaxConcurrentDownloads < 1 {
 		return fmt.Errorf("image.max_concurrent_downloads must be at least 1")
+	}
+	for i, p := range c.Image.PinnedImages {
+		if strings.TrimSpace(p) == "" {
+			return fmt.Errorf("image.pinned_images[%d] is empty", i)
+		}
 	}
 	// "v4cidr" or, for dual-stack pods, "v4cidr,v6cidr".
 	for _, cidr := range strings.Split(c.CNI.DefaultSubnet, ",") {

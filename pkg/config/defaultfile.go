@@ -46,6 +46,12 @@ metrics_address = {{q .C.MetricsAddress}}
 progress_timeout = {{q .C.Image.ProgressTimeout}}
 # Layers fetched at once per pull.
 max_concurrent_downloads = {{.C.Image.MaxConcurrentDownloads}}
+# Images reported "pinned", so the kubelet's image garbage collection keeps
+# them: references ("registry.k8s.io/pause:3.10", normalised as pulls are)
+# or glob patterns matched against the full names ListImages shows, where
+# '*' matches any run of characters ('/' too) and '?' one character, e.g.
+# ["registry.k8s.io/pause:*", "*/e2e-test-images/*"].
+pinned_images = {{q .C.Image.PinnedImages}}
 
 # Endpoints tried in order before a registry host itself, e.g.
 # [registry.mirrors]

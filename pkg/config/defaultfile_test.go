@@ -96,6 +96,9 @@ func normalize(c *Config) {
 	if len(c.CNI.BinDirs) == 0 {
 		c.CNI.BinDirs = nil
 	}
+	if len(c.Image.PinnedImages) == 0 {
+		c.Image.PinnedImages = nil
+	}
 	if len(c.Registry.Mirrors) == 0 {
 		c.Registry.Mirrors = nil
 	}
@@ -108,6 +111,7 @@ func normalize(c *Config) {
 func TestMarshalRoundTrips(t *testing.T) {
 	in := Default()
 	in.Root = "/srv/podshim"
+	in.Image.PinnedImages = []string{"registry.k8s.io/pause:*"}
 	in.MetricsAddress = "127.0.0.1:9153"
 	in.Registry.Mirrors = map[string][]string{"docker.io": {"http://127.0.0.1:5000"}}
 	in.Registry.Hosts = map[string]Host{"127.0.0.1:5000": {Insecure: true}}

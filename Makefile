@@ -34,7 +34,7 @@ APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev musl-tools iptables ipro
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 
-.PHONY: all build run test unit e2e conformance node-e2e kube deps tools cri-tools clean fmt vet bench
+.PHONY: all build run test unit e2e conformance node-e2e kube deps tools cri-tools install uninstall clean fmt vet bench
 
 all: build
 
@@ -62,6 +62,45 @@ $(BIN)/podshim-monitor: $(GO_SOURCES)
 $(BIN)/pause: sandbox/pause/pause.c | deps
 	@mkdir -p $(BIN)
 	musl-gcc -static -Os -s -Wall -Werror -o $@ $<
+
+## install: podshim, its monitor, pause, runc and the CNI plugins into $(PREFIX)/lib/podshim (with
+## $(PREFIX)/bin/podshim linking there), the systemd unit, and /etc/podshim/config.toml and
+## /etc/crictl.yaml when none exist. DESTDIR stages the whole tree elsewhere (packaging, tests).
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# Everything podshim runs sits beside it there, where it looks first, so
+# podshim's runc and plugins never replace a runc or /opt/cni/bin that
+# another runtime on the node uses.
+PODSHIM_LIBDIR = $(PREFIX)/lib/podshim
+install: build tools
+	install -d $(DESTDIR)$(PODSHIM_LIBDIR)/cni $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/podshim
+	@# install(1) replaces each file by a new inode: a running daemon and its
+	@# pods' monitors keep the binaries they started from.
+	install -m 0755 $(BIN)/podshim $(BIN)/podshim-monitor $(BIN)/pause $(BIN)/runc $(DESTDIR)$(PODSHIM_LIBDIR)/
+	install -m 0755 $(addprefix $(BIN)/cni/,$(CNI_PLUGINS)) $(DESTDIR)$(PODSHIM_LIBDIR)/cni/
+	ln -sfn ../lib/podshim/podshim $(DESTDIR)$(PREFIX)/bin/podshim
+	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' cmd/podshim/podshim.service > $(BIN)/podshim.service
+	install -m 0644 $(BIN)/podshim.service $(DESTDIR)$(SYSTEMDUNITDIR)/podshim.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/podshim/config.toml ]; then \
+	  echo "keeping $(DESTDIR)$(SYSCONFDIR)/podshim/config.toml"; \
+	else \
+	  $(BIN)/podshim config default > $(BIN)/config.toml && \
+	  install -m 0644 $(BIN)/config.toml $(DESTDIR)$(SYSCONFDIR)/podshim/config.toml && \
+	  echo "wrote $(DESTDIR)$(SYSCONFDIR)/podshim/config.toml"; \
+	fi
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/crictl.yaml ]; then \
+	  echo "keeping $(DESTDIR)$(SYSCONFDIR)/crictl.yaml"; \
+	else \
+	  printf 'runtime-endpoint: unix:///run/podshim/podshim.sock\nimage-endpoint: unix:///run/podshim/podshim.sock\ntimeout: 10\n' > $(BIN)/crictl.yaml && \
+	  install -m 0644 $(BIN)/crictl.yaml $(DESTDIR)$(SYSCONFDIR)/crictl.yaml && \
+	  echo "wrote $(DESTDIR)$(SYSCONFDIR)/crictl.yaml"; \
+	fi
+
+## uninstall: remove what install put in place, except the two files under /etc and all data
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/podshim $(DESTDIR)$(SYSTEMDUNITDIR)/podshim.service
+	rm -rf $(DESTDIR)$(PODSHIM_LIBDIR)
 
 ## tools: runc and the CNI plugins at the versions go.mod pins
 tools: $(BIN)/runc $(addprefix $(BIN)/cni/,$(CNI_PLUGINS))

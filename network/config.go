@@ -138,12 +138,20 @@ func (m *Manager) pluginsInstalled(list *libcni.NetworkConfigList) error {
 			types = append(types, p.Network.IPAM.Type)
 		}
 		for _, t := range types {
-			if _, err := invoke.FindInPath(t, m.binDirs); err != nil {
-				return fmt.Errorf("network %q: plugin %q not found in %s", list.Name, t, strings.Join(m.binDirs, ":"))
+			if _, err := findPlugin(t, m.binDirs); err != nil {
+				return fmt.Errorf("network %q: %w", list.Name, err)
 			}
 		}
 	}
 	return nil
+}
+
+func findPlugin(typ string, binDirs []string) (string, error) {
+	p, err := invoke.FindInPath(typ, binDirs)
+	if err != nil {
+		return "", fmt.Errorf("plugin %q not found in %s", typ, strings.Join(binDirs, ":"))
+	}
+	return p, nil
 }
 
 // inlinePlugins renders list as one self-contained conflist: plugins that

@@ -10,6 +10,8 @@ import (
 
 	"github.com/containernetworking/cni/libcni"
 	"k8s.io/klog/v2"
+
+	"github.com/podshim/podshim/pkg/metrics"
 )
 
 // undoTimeout bounds the DEL that rolls back a failed Setup. It runs on a
@@ -83,7 +85,9 @@ func (m *Manager) add(ctx context.Context, list *libcni.NetworkConfigList, rt *l
 	if err := loopbackUp(rt.NetNS); err != nil {
 		return Result{}, err
 	}
+	start := time.Now()
 	r, err := m.cni.AddNetworkList(ctx, list, rt)
+	metrics.CNI("ADD", start, err)
 	if err != nil {
 		return Result{}, err
 	}
@@ -95,7 +99,10 @@ func (m *Manager) add(ctx context.Context, list *libcni.NetworkConfigList, rt *l
 func (m *Manager) undo(ctx context.Context, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf) error {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
 	defer cancel()
-	if err := m.cni.DelNetworkList(dctx, list, rt); err != nil {
+	start := time.Now()
+	err := m.cni.DelNetworkList(dctx, list, rt)
+	metrics.CNI("DEL", start, err)
+	if err != nil {
 		return err
 	}
 	if err := m.removeIntent(rt.ContainerID); err != nil {

@@ -6,9 +6,12 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/containernetworking/cni/libcni"
 	"k8s.io/klog/v2"
+
+	"github.com/podshim/podshim/pkg/metrics"
 )
 
 // Teardown detaches the pod from the network with CNI DEL and forgets it.
@@ -46,7 +49,10 @@ func (m *Manager) Teardown(ctx context.Context, pod Pod, netnsPath string) error
 
 	// Read before DEL, which drops libcni's cache.
 	ips := m.knownIPs(in, list, rt)
-	if err := m.cni.DelNetworkList(ctx, list, rt); err != nil {
+	start := time.Now()
+	err = m.cni.DelNetworkList(ctx, list, rt)
+	metrics.CNI("DEL", start, err)
+	if err != nil {
 		return fmt.Errorf("tear down network %q of pod %s: %w", list.Name, pod.ID, err)
 	}
 	// Always, not only without a netns: the bridge plugin also skips its

@@ -13,6 +13,7 @@ import (
 
 	"k8s.io/klog/v2"
 
+	"github.com/podshim/podshim/pkg/metrics"
 	"github.com/podshim/podshim/pkg/monitor"
 )
 
@@ -58,6 +59,7 @@ func (m *Manager) startMonitor(ctx context.Context, r *Record) error {
 		Self: m.mon.opts.Self, Dir: monitorDir(r),
 		Runc: m.mon.opts.Runc, RuncRoot: m.mon.opts.RuncRoot, SystemdCgroup: m.mon.opts.SystemdCgroup,
 	})
+	metrics.MonitorStarted(err)
 	if err != nil {
 		return fmt.Errorf("start monitor: %w", err)
 	}

@@ -119,8 +119,10 @@ func (s *Store) ensureBlob(ctx context.Context, c *repoClient, named reference.N
 			return fmt.Errorf("%s %s: %w", what, desc.Digest, err)
 		}
 		defer body.Close()
-		progress := &progressReader{r: body, ref: named.String(), what: what, digest: desc.Digest, total: desc.Size, last: time.Now()}
+		progress := newProgressReader(body, named.String(), what, desc.Digest, desc.Size)
 		progress.started()
+		s.downloads.add(progress)
+		defer s.downloads.remove(progress)
 		if err := s.blobs.write(desc.Digest, desc.Size, progress); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}

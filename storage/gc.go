@@ -13,6 +13,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	"k8s.io/klog/v2"
+
+	"github.com/podshim/podshim/pkg/metrics"
 )
 
 // Temporary names live beside their final place, so that the rename that
@@ -50,6 +52,11 @@ func (s *Store) collectGarbage() error {
 	// Deleting a layer tree can take long; it happens outside gcMu, on
 	// directories that were already renamed out of the store's namespace.
 	for _, dir := range trash {
+		// Measured before the delete: the freed-bytes metric. A tree that
+		// cannot be measured is still deleted.
+		if u, uerr := dirUsage(dir); uerr == nil {
+			metrics.GCFreed(u.UsedBytes)
+		}
 		if rmErr := os.RemoveAll(dir); rmErr != nil {
 			err = errors.Join(err, rmErr)
 		}
@@ -79,8 +86,13 @@ func (s *Store) unlinkUnreferenced() ([]string, error) {
 			continue
 		}
 		klog.V(2).InfoS("Deleting unreferenced blob", "digest", idPrefix+hex)
-		if err := os.Remove(filepath.Join(s.blobs.dir, hex)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		path := filepath.Join(s.blobs.dir, hex)
+		fi, statErr := os.Lstat(path)
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
+		}
+		if statErr == nil {
+			metrics.GCFreed(allocated(fi))
 		}
 	}
 	layerNames, err := contentNames(s.layersDir)

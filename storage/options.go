@@ -36,9 +36,9 @@ type Options struct {
 	// Platform is the platform chosen from multi-arch indexes; nil means
 	// this node's.
 	Platform *v1.Platform
-	// PinnedImages are references (any form Normalize accepts) whose
-	// images report Pinned, so the kubelet never garbage-collects them:
-	// typically the pod sandbox image.
+	// PinnedImages are references (any form Normalize accepts) or glob
+	// patterns (see newPinSet) whose images report Pinned, so the kubelet
+	// never garbage-collects them.
 	PinnedImages []string
 }
 

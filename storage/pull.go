@@ -76,7 +76,11 @@ type endpointError struct {
 func (s *Store) pull(ctx context.Context, cancel context.CancelCauseFunc, named reference.Named, auth *Auth) (imageRecord, error) {
 	started := time.Now()
 	dog := newWatchdog(s.opts.ProgressTimeout, func(hosts []string) {
-		cancel(fmt.Errorf("no data received from %s for %s: %w", strings.Join(hosts, ", "), s.opts.ProgressTimeout, ErrProgressTimeout))
+		waiting := ""
+		if d := s.downloads.describe(named.String()); d != "" {
+			waiting = " while fetching " + d
+		}
+		cancel(fmt.Errorf("no data received from %s for %s%s: %w", strings.Join(hosts, ", "), s.opts.ProgressTimeout, waiting, ErrProgressTimeout))
 	})
 	defer dog.stop()
 	rt := transport.NewUserAgent(&watchedTransport{next: s.transport, dog: dog}, userAgent)

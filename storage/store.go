@@ -28,7 +28,7 @@ type Store struct {
 	// scheme a mirror endpoint names; pulls wrap it with their watchdog.
 	transport http.RoundTripper
 	mirrors   map[string][]endpoint
-	pinned    map[string]bool
+	pinned    pinSet
 
 	// gcMu orders garbage collection against pulls: a pull takes its
 	// leases under it, and a collection decides and unlinks under it, so
@@ -37,6 +37,7 @@ type Store struct {
 	leases map[string]int
 
 	pulls       pullFlights
+	downloads   downloads
 	blobFlights keyedFlights
 	unpacks     keyedFlights
 
@@ -87,7 +88,7 @@ func Open(opts Options) (*Store, error) {
 	if s.transport, err = newHostTransport(opts.Hosts, s.mirrors); err != nil {
 		return nil, fmt.Errorf("open image store: %w", err)
 	}
-	if s.pinned, err = normalizeAll(opts.PinnedImages); err != nil {
+	if s.pinned, err = newPinSet(opts.PinnedImages); err != nil {
 		return nil, fmt.Errorf("open image store: pinned images: %w", err)
 	}
 	if s.db, err = openDB(filepath.Join(s.root, dbFile)); err != nil {
@@ -137,27 +138,15 @@ func (s *Store) beginWork() error {
 	return nil
 }
 
-func normalizeAll(refs []string) (map[string]bool, error) {
-	out := make(map[string]bool, len(refs))
-	for _, r := range refs {
-		n, err := Normalize(r)
-		if err != nil {
-			return nil, err
-		}
-		out[n] = true
-	}
-	return out, nil
-}
-
 // isPinned reports whether any of the image's names is a pinned one.
 func (s *Store) isPinned(r imageRecord) bool {
 	for _, ref := range r.RepoTags {
-		if s.pinned[ref] {
+		if s.pinned.matches(ref) {
 			return true
 		}
 	}
 	for _, ref := range r.RepoDigests {
-		if s.pinned[ref] {
+		if s.pinned.matches(ref) {
 			return true
 		}
 	}

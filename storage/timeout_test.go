@@ -80,6 +80,10 @@ func TestProgressTimeoutOnABlobThatStalls(t *testing.T) {
 	if !errors.Is(err, ErrProgressTimeout) {
 		t.Fatalf("Pull = %v, want ErrProgressTimeout", err)
 	}
+	// The operator learns which layer stalled, and how far it got.
+	if want := "while fetching layer " + img.layerBlobs[0].String() + " (10 B of "; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not contain %q", err, want)
+	}
 	assertNoContent(t, s)
 }
 

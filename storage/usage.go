@@ -70,3 +70,11 @@ func dirUsage(dir string) (Usage, error) {
 	}
 	return Usage{Path: dir, UsedBytes: bytes, InodesUsed: uint64(len(seen))}, nil
 }
+
+// allocated is the disk space a file takes, as dirUsage counts it.
+func allocated(fi fs.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Blocks) * 512
+	}
+	return uint64(fi.Size())
+}

@@ -2,7 +2,8 @@
 
 // Command podshim is a Kubernetes container runtime: a CRI gRPC server on a
 // unix socket. Subcommands: serve (the default), monitor (one per pod,
-// started by the daemon), version.
+// started by the daemon), config (print the default or effective config),
+// doctor (check the node), version.
 package main
 
 import (
@@ -21,6 +22,8 @@ var version = "dev"
 func usage() {
 	fmt.Fprintf(os.Stderr, `usage: podshim [serve] [flags]
        podshim version
+       podshim config default|dump [flags]
+       podshim doctor [flags]
        podshim monitor ...   (started by the daemon, one per pod)
 
 Serves the Kubernetes CRI (runtime.v1) on a unix socket.
@@ -42,6 +45,12 @@ func main() {
 	case "monitor":
 		// One per pod, started by the daemon: see pkg/monitor.
 		os.Exit(monitor.Main(args))
+	case "config":
+		os.Exit(configMain(args))
+	case "doctor":
+		os.Exit(doctorMain(args))
+	case holdCommand:
+		os.Exit(holdMain())
 	case "version":
 		fmt.Printf("podshim %s\n", version)
 	default:

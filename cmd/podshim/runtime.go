@@ -50,6 +50,15 @@ func findBinary(configured, name string) (string, error) {
 	return p, nil
 }
 
+// cniBinDirs are the configured plugin directories, else the plugins built
+// beside podshim, then /opt/cni/bin.
+func cniBinDirs(cfg config.Config) []string {
+	if len(cfg.CNI.BinDirs) > 0 {
+		return cfg.CNI.BinDirs
+	}
+	return []string{besideMe("cni"), "/opt/cni/bin"}
+}
+
 // openRuntime builds the sandbox machinery: runc, CNI and the pods' records,
 // then finishes or undoes whatever a crash interrupted.
 func openRuntime(cfg config.Config, images *storage.Store) (cri.Deps, error) {
@@ -61,13 +70,9 @@ func openRuntime(cfg config.Config, images *storage.Store) (cri.Deps, error) {
 	if err != nil {
 		return cri.Deps{}, err
 	}
-	binDirs := cfg.CNI.BinDirs
-	if len(binDirs) == 0 {
-		binDirs = []string{besideMe("cni"), "/opt/cni/bin"}
-	}
 	net, err := network.New(network.Options{
 		ConfDir:       cfg.CNI.ConfDir,
-		BinDirs:       binDirs,
+		BinDirs:       cniBinDirs(cfg),
 		StateDir:      filepath.Join(cfg.State, "network"),
 		DefaultSubnet: cfg.CNI.DefaultSubnet,
 		DefaultBridge: cfg.CNI.DefaultBridge,

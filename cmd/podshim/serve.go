@@ -18,6 +18,8 @@ import (
 
 	"github.com/podshim/podshim/pkg/config"
 	"github.com/podshim/podshim/pkg/cri"
+	"github.com/podshim/podshim/pkg/metrics"
+	"github.com/podshim/podshim/pkg/sdnotify"
 	"github.com/podshim/podshim/pkg/streaming"
 	"github.com/podshim/podshim/storage"
 )
@@ -27,26 +29,14 @@ const shutdownGrace = 10 * time.Second
 
 func serveMain(args []string) int {
 	fs := flag.CommandLine
-	cfgPath := fs.String("config", config.DefaultPath, "configuration file (TOML); optional at its default path")
-	root := fs.String("root", "", "persistent data directory (default "+config.DefaultRoot+")")
-	state := fs.String("state", "", "runtime state directory (default "+config.DefaultState+")")
-	listen := fs.String("listen", "", "CRI unix socket path (default "+config.DefaultListen+")")
+	load := configFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return 2
 	}
-	explicit := false
-	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
-	cfg, err := config.Load(*cfgPath, explicit)
+	cfg, err := load()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "podshim: %v\n", err)
 		return 1
-	}
-	// Flags win over the file, so tests and benchmarks can run several
-	// daemons side by side from one config.
-	for p, v := range map[*string]string{&cfg.Root: *root, &cfg.State: *state, &cfg.Listen: *listen} {
-		if v != "" {
-			*p = v
-		}
 	}
 	if err := serve(cfg); err != nil {
 		klog.Errorf("podshim: %v", err)
@@ -58,6 +48,8 @@ func serveMain(args []string) int {
 }
 
 func serve(cfg config.Config) error {
+	// Taken first, so nothing the daemon starts inherits $NOTIFY_SOCKET.
+	notifier := sdnotify.FromEnv()
 	for _, dir := range []string{cfg.Root, cfg.State, filepath.Dir(cfg.Listen)} {
 		// 0711: user-namespaced pods need to traverse down to their files.
 		if err := os.MkdirAll(dir, 0o711); err != nil {
@@ -77,6 +69,7 @@ func serve(cfg config.Config) error {
 		Hosts:                  storageHosts(cfg.Registry.Hosts),
 		ProgressTimeout:        time.Duration(cfg.Image.ProgressTimeout),
 		MaxConcurrentDownloads: cfg.Image.MaxConcurrentDownloads,
+		PinnedImages:           cfg.Image.PinnedImages,
 	})
 	if err != nil {
 		return fmt.Errorf("open image store: %w", err)
@@ -99,9 +92,18 @@ func serve(cfg config.Config) error {
 	if err != nil {
 		return err
 	}
-	g := grpc.NewServer()
+	g := grpc.NewServer(grpc.ChainUnaryInterceptor(metrics.UnaryInterceptor), grpc.ChainStreamInterceptor(metrics.StreamInterceptor))
 	svc := cri.New(cfg, deps, version)
 	svc.Register(g)
+	if cfg.MetricsAddress != "" {
+		ms, err := metrics.Serve(cfg.MetricsAddress, svc.MetricsStates())
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer ms.Close()
+		klog.Infof("podshim metrics on http://%s/metrics", ms.Addr())
+	}
 	// With the event stream wired: what happened while the daemon was
 	// down is reported (held until a client subscribes), and the running
 	// containers' exits are watched again.
@@ -115,6 +117,7 @@ func serve(cfg config.Config) error {
 	errs := make(chan error, 1)
 	go func() { errs <- g.Serve(ln) }()
 	klog.Infof("podshim %s serving the CRI on %s (root %s, state %s)", version, cfg.Listen, cfg.Root, cfg.State)
+	go notifyReady(notifier, cfg.Listen)
 
 	select {
 	case err := <-errs:
@@ -122,6 +125,9 @@ func serve(cfg config.Config) error {
 		return fmt.Errorf("serve %s: %w", cfg.Listen, err)
 	case sig := <-sigs:
 		klog.Infof("podshim: %v received, shutting down", sig)
+	}
+	if err := notifier.Notify("STOPPING=1"); err != nil {
+		klog.Warningf("podshim: %v", err)
 	}
 	svc.Close() // ends the event streams, which would hold a graceful stop
 	stopGracefully(g, shutdownGrace)

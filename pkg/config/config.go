@@ -45,6 +45,9 @@ type Config struct {
 	// are served; port 0 picks a free one. Loopback by default: the kubelet
 	// on this node proxies them.
 	StreamServerAddress string `toml:"stream_server_address"`
+	// MetricsAddress serves Prometheus metrics over HTTP at /metrics when
+	// set ("127.0.0.1:9153"); empty, the default, turns them off.
+	MetricsAddress string `toml:"metrics_address"`
 
 	Image    Image    `toml:"image"`
 	Registry Registry `toml:"registry"`
@@ -72,6 +75,10 @@ type Image struct {
 	ProgressTimeout Duration `toml:"progress_timeout"`
 	// MaxConcurrentDownloads bounds the layers fetched at once per pull.
 	MaxConcurrentDownloads int `toml:"max_concurrent_downloads"`
+	// PinnedImages are references or glob patterns ('*' any run of
+	// characters, '?' one) of images reported pinned, which the kubelet's
+	// image garbage collection never removes.
+	PinnedImages []string `toml:"pinned_images"`
 }
 
 // Registry holds mirrors and per-host transport settings.
@@ -156,11 +163,21 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("cgroup_driver %q: want cgroupfs or systemd", c.CgroupDriver)
 	}
+	if c.MetricsAddress != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddress); err != nil {
+			return fmt.Errorf("metrics_address %q: want host:port: %w", c.MetricsAddress, err)
+		}
+	}
 	if c.Image.ProgressTimeout <= 0 {
 		return fmt.Errorf("image.progress_timeout must be positive")
 	}
 	if c.Image.MaxConcurrentDownloads < 1 {
 		return fmt.Errorf("image.max_concurrent_downloads must be at least 1")
+	}
+	for i, p := range c.Image.PinnedImages {
+		if strings.TrimSpace(p) == "" {
+			return fmt.Errorf("image.pinned_images[%d] is empty", i)
+		}
 	}
 	// "v4cidr" or, for dual-stack pods, "v4cidr,v6cidr".
 	for _, cidr := range strings.Split(c.CNI.DefaultSubnet, ",") {

@@ -10,6 +10,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
 
+	"github.com/podshim/podshim/pkg/metrics"
 	"github.com/podshim/podshim/pkg/monitor"
 )
 
@@ -49,14 +50,19 @@ func (m *Manager) watchExit(id, sandboxID string) {
 		st, serr := m.State(ctx, r)
 		switch {
 		case serr == nil && st.Status == monitor.StatusExited:
-			m.reportExit(id)
+			if m.reportExit(id) {
+				metrics.ContainerExit(st.Reason)
+			}
 			return
 		case serr == nil && st.Status == monitor.StatusUnknown &&
 			(errors.Is(err, monitor.ErrNoMonitor) || errors.Is(err, monitor.ErrNotFound)):
 			// The pod's monitor is gone, or lost the container, and left
 			// no exit: the container did not survive it.
 			klog.Warningf("container %s: stopped without an exit record: %v", id, err)
-			m.reportExit(id)
+			if m.reportExit(id) {
+				metrics.MonitorLost()
+				metrics.ContainerExit(st.Reason)
+			}
 			return
 		}
 		klog.V(2).Infof("container %s: waiting for its exit: %v (retrying in %v)", id, err, delay)
@@ -66,17 +72,18 @@ func (m *Manager) watchExit(id, sandboxID string) {
 }
 
 // reportExit marks the container's exit as reported and emits STOPPED,
-// unless that was done already.
-func (m *Manager) reportExit(id string) {
+// unless that was done already; it tells whether it did.
+func (m *Manager) reportExit(id string) bool {
 	r, unlock, found, err := m.store.GetLocked(&m.locks, id)
 	if !found {
-		return
+		return false
 	}
 	defer unlock()
 	if err != nil || r.ExitReported {
-		return
+		return false
 	}
 	m.markExitReportedLocked(r)
+	return true
 }
 
 // markExitReportedLocked records that the container's exit was reported,
@@ -103,7 +110,9 @@ func (m *Manager) WatchExits(ctx context.Context) {
 		st, err := m.State(ctx, r)
 		if err == nil && st.Status == monitor.StatusExited {
 			klog.V(1).Infof("container %s exited while podshim was down: reporting it", r.ID)
-			m.reportExit(r.ID)
+			if m.reportExit(r.ID) {
+				metrics.ContainerExit(st.Reason)
+			}
 			continue
 		}
 		go m.watchExit(r.ID, r.SandboxID)

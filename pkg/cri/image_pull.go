@@ -4,10 +4,12 @@ package cri
 
 import (
 	"context"
+	"time"
 
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
 
+	"github.com/podshim/podshim/pkg/metrics"
 	"github.com/podshim/podshim/storage"
 )
 
@@ -29,7 +31,9 @@ func (s *Service) PullImage(ctx context.Context, req *runtimeapi.PullImageReques
 			RegistryToken: a.GetRegistryToken(),
 		}
 	}
+	start := time.Now()
 	img, err := s.images.Pull(ctx, ref, auth)
+	metrics.ImagePull(start, err)
 	if err != nil {
 		klog.Errorf("PullImage %q: %v", ref, err)
 		return nil, toStatus(err)

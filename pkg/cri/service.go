@@ -67,6 +67,7 @@ type Service struct {
 	version    string
 	started    time.Time
 	events     *eventStream
+	cpuRates   cpuRates
 }
 
 // New returns a Service backed by deps.

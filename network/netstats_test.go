@@ -47,3 +47,12 @@ func TestNetNSStatsOwnNamespace(t *testing.T) {
 	}
 	t.Fatalf("no lo in %+v", s)
 }
+
+// The cost of one pod's network figures in ListPodSandboxStats.
+func BenchmarkNetNSStats(b *testing.B) {
+	for b.Loop() {
+		if _, err := NetNSStats("/proc/self/ns/net"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -41,6 +41,30 @@ func TestListPodSandboxStatsCoversEveryPod(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	// Removed here, several at a time, each with its own deadline: the
+	// daemon's cleanup has one deadline for all, too short for hundreds.
+	t.Cleanup(func() {
+		var wg sync.WaitGroup
+		for _, id := range ids {
+			if id == "" {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				if _, err := d.rt.StopPodSandbox(ctxT(t, time.Minute), &runtimeapi.StopPodSandboxRequest{PodSandboxId: id}); err != nil {
+					t.Errorf("stop pod %s: %v", id, err)
+					return
+				}
+				if _, err := d.rt.RemovePodSandbox(ctxT(t, time.Minute), &runtimeapi.RemovePodSandboxRequest{PodSandboxId: id}); err != nil {
+					t.Errorf("remove pod %s: %v", id, err)
+				}
+			}()
+		}
+		wg.Wait()
+	})
 	if t.Failed() {
 		return
 	}

@@ -4,11 +4,13 @@ package cri
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/podshim/podshim/network"
+	"github.com/podshim/podshim/pkg/container"
 )
 
 // metricSet collects one owner's metrics under one set of base labels.
@@ -63,21 +65,16 @@ func (s *Service) podMetrics(ps *podSample) *runtimeapi.PodSandboxMetrics {
 		if m.rec.StartedAt > 0 {
 			set.add(mStartTime, uint64(m.rec.StartedAt)/uint64(time.Second))
 		}
-		set.add(mFsUsage, u.WritableBytes, u.WritableMount)
+		if fs, err := container.Filesystem(u.WritableMount); err == nil {
+			set.add(mFsUsage, u.WritableBytes, fs.Device)
+			set.add(mFsLimit, fs.Bytes, fs.Device)
+			set.add(mFsInodes, fs.Inodes, fs.Device)
+			set.add(mFsInodesFr, fs.InodesFree, fs.Device)
+		}
 		// The figures only metrics need; a container that stopped since
 		// its stats were read simply has none.
 		if d, ok, err := s.containers.Detail(dir); err == nil && ok {
-			set.add(mCPUUser, seconds(d.CPUUserNanos))
-			set.add(mCPUSystem, seconds(d.CPUSystemNanos))
-			set.add(mOOMEvents, d.OOMKills)
-			set.add(mProcesses, d.Processes)
-			set.add(mThreadsMax, d.TasksMax)
-			if d.HasMemoryMaxUsage {
-				set.add(mMemMaxUsage, d.MemoryMaxUsage)
-			}
-			if d.HasMemoryFailcnt {
-				set.add(mMemFailcnt, d.MemoryFailcnt)
-			}
+			addDetail(&set, u, d)
 		}
 		out.ContainerMetrics = append(out.ContainerMetrics, &runtimeapi.ContainerMetrics{ContainerId: m.rec.ID, Metrics: set.out})
 	}
@@ -89,6 +86,45 @@ func (s *Service) podMetrics(ps *podSample) *runtimeapi.PodSandboxMetrics {
 		out.Metrics = set.out
 	}
 	return out
+}
+
+// addDetail adds the metrics of what only metrics read (CgroupDetail).
+func addDetail(set *metricSet, u container.Usage, d container.CgroupDetail) {
+	set.add(mCPUUser, seconds(d.CPUUserNanos))
+	set.add(mCPUSystem, seconds(d.CPUSystemNanos))
+	set.add(mCFSPeriods, d.CFSPeriods)
+	set.add(mCFSThrottle, d.CFSThrottledPeriods)
+	set.add(mCFSThrSecs, seconds(d.CFSThrottledNanos))
+	set.add(mSpecPeriod, d.CPUPeriod)
+	set.add(mSpecShares, d.CPUShares)
+	set.add(mOOMEvents, d.OOMKills)
+	set.add(mProcesses, d.Processes)
+	set.add(mThreadsMax, d.TasksMax)
+	set.add(mFDs, d.FDs)
+	set.add(mSockets, d.Sockets)
+	// As cAdvisor: faults of the cgroup itself and of its hierarchy.
+	set.add(mMemFailures, d.PageFaultsLocal, "pgfault", "container")
+	set.add(mMemFailures, d.MajorPageFaultsLocal, "pgmajfault", "container")
+	set.add(mMemFailures, u.PageFaults, "pgfault", "hierarchy")
+	set.add(mMemFailures, u.MajorPageFaults, "pgmajfault", "hierarchy")
+	for _, o := range []struct {
+		d metricDef
+		v container.Optional
+	}{{mMemMaxUsage, d.MemoryMaxUsage}, {mMemFailcnt, d.MemoryFailcnt}, {mMemKernel, d.MemoryKernel}, {mSwapLimit, d.SwapLimit}} {
+		if o.v.Ok {
+			set.add(o.d, o.v.Value)
+		}
+	}
+	for _, io := range d.IO {
+		name := io.DeviceName()
+		set.add(mFsRdBytes, io.ReadBytes, name)
+		set.add(mFsReads, io.Reads, name)
+		set.add(mFsWrBytes, io.WriteBytes, name)
+		set.add(mFsWrites, io.Writes, name)
+		maj, min := strconv.FormatUint(io.Major, 10), strconv.FormatUint(io.Minor, 10)
+		set.add(mBlkio, io.ReadBytes, name, maj, min, "Read")
+		set.add(mBlkio, io.WriteBytes, name, maj, min, "Write")
+	}
 }
 
 func addInterface(set *metricSet, i network.IfaceStats) {

@@ -10,6 +10,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/podshim/podshim/network"
+	"github.com/podshim/podshim/pkg/container"
 )
 
 // Available bytes exist only under a limit, and never wrap below zero.
@@ -76,7 +77,9 @@ func TestMetricDescriptorsMatchMetrics(t *testing.T) {
 	}
 	set := metricSet{base: []string{"c", "id", "img", "name", "ns", "pod"}}
 	addInterface(&set, network.IfaceStats{Name: "eth0", RxBytes: 3})
-	set.add(mFsUsage, 1, "/var/lib/x")
+	set.add(mFsUsage, 1, "/dev/sda1")
+	addDetail(&set, container.Usage{}, container.CgroupDetail{MemoryFailcnt: container.Optional{Value: 1, Ok: true},
+		IO: []container.BlockIO{{Major: 8, ReadBytes: 5}}})
 	set.add(mCPUUsage, seconds(2500*uint64(time.Millisecond)))
 	for _, m := range set.out {
 		n, ok := keys[m.Name]

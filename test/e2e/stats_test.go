@@ -177,7 +177,8 @@ func TestPodStatsAndMetricsFromTheRuntime(t *testing.T) {
 		t.Fatalf("eth0 receive bytes: %v = %d", rx, value["container_network_receive_bytes_total"])
 	}
 	for _, name := range []string{"container_memory_working_set_bytes", "container_memory_usage_bytes", "container_memory_rss",
-		"container_threads", "container_processes", "container_start_time_seconds", "container_last_seen"} {
+		"container_threads", "container_processes", "container_start_time_seconds", "container_last_seen",
+		"container_file_descriptors", "container_fs_limit_bytes", "container_fs_inodes_total", "container_spec_cpu_period", "container_spec_cpu_shares"} {
 		if got[name] == nil || value[name] == 0 || got[name]["container"] != "sleeper" || got[name]["pod"] != "stats" {
 			t.Errorf("%s: %v = %d", name, got[name], value[name])
 		}

@@ -34,7 +34,7 @@ APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev musl-tools iptables ipro
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 
-.PHONY: all build run test unit e2e conformance node-e2e kube deps tools cri-tools install uninstall clean fmt vet bench
+.PHONY: all build run test unit e2e conformance node-e2e node-e2e-cri-stats kube deps tools cri-tools install uninstall clean fmt vet bench
 
 all: build
 
@@ -142,7 +142,7 @@ run: deps build tools
 	$(BIN)/podshim
 
 ## test: unit tests, root end-to-end tests (also against a -race build), critest conformance, then a real one-node cluster
-test: deps build tools unit e2e e2e-race faults-short conformance node-e2e node-e2e-evented
+test: deps build tools unit e2e e2e-race faults-short conformance node-e2e node-e2e-evented node-e2e-cri-stats
 
 # Some unit tests need root and the CNI plugins (network/, sandbox/); make
 # test runs as root on a node, and `tools` builds the plugins first.
@@ -186,6 +186,15 @@ node-e2e-evented: build tools kube $(BIN)/crictl $(BIN)/test-registry
 	  echo "node-e2e-evented: the kubelet received $$received container events and relisted $$relists pods on STOPPED events"; \
 	  if grep -q 'Evented PLEG: disabling container-termination fast path' $$log; then echo "node-e2e-evented: the kubelet gave up on the event stream"; exit 1; fi; \
 	  test $$relists -gt 0
+
+## node-e2e-cri-stats: the node's stats tests with the kubelet's PodAndContainerStatsFromCRI gate on:
+## /stats/summary and /metrics/cadvisor then come from podshim's stats and metrics RPCs alone.
+NODE_E2E_CRI_STATS_RUN ?= TestCRIStats|TestStatsSummary
+node-e2e-cri-stats: build tools kube $(BIN)/crictl $(BIN)/test-registry
+	rm -rf $(CURDIR)/test/node/results-cri-stats
+	KUBE_BIN=$(KUBE_BIN) PODSHIM_BIN=$(BIN)/podshim REGISTRY_BIN=$(BIN)/test-registry CRICTL_BIN=$(BIN)/crictl \
+	  NODE_E2E_FEATURE_GATES=PodAndContainerStatsFromCRI=true NODE_E2E_RESULTS=$(CURDIR)/test/node/results-cri-stats \
+	  $(GO) test -count=1 -timeout 20m -parallel 6 -v -run '$(NODE_E2E_CRI_STATS_RUN)' ./test/node/e2e/... 2>&1 | tee test/node/results-cri-stats.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|node e2e)|_test.go'; test $${PIPESTATUS[0]} -eq 0
 
 ## conformance: critest against a podshim on temporary dirs, images from a loopback registry
 conformance: build $(BIN)/critest $(BIN)/crictl $(BIN)/test-registry

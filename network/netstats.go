@@ -14,14 +14,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// IfaceStats are the counters the kubelet's CRI stats provider reports per
-// pod network interface.
+// IfaceStats are the counters of one pod network interface: what the
+// kubelet's CRI stats provider reports, plus the packet and drop counts
+// of the cAdvisor-named network metrics.
 type IfaceStats struct {
-	Name     string
-	RxBytes  uint64
-	RxErrors uint64
-	TxBytes  uint64
-	TxErrors uint64
+	Name      string
+	RxBytes   uint64
+	RxPackets uint64
+	RxErrors  uint64
+	RxDropped uint64
+	TxBytes   uint64
+	TxPackets uint64
+	TxErrors  uint64
+	TxDropped uint64
 }
 
 // ParseNetDev reads the /proc/net/dev format: two header lines, then
@@ -51,7 +56,8 @@ func ParseNetDev(r io.Reader) ([]IfaceStats, error) {
 			v[i] = n
 		}
 		out = append(out, IfaceStats{Name: strings.TrimSpace(name),
-			RxBytes: v[0], RxErrors: v[2], TxBytes: v[8], TxErrors: v[10]})
+			RxBytes: v[0], RxPackets: v[1], RxErrors: v[2], RxDropped: v[3],
+			TxBytes: v[8], TxPackets: v[9], TxErrors: v[10], TxDropped: v[11]})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read net/dev: %w", err)
@@ -110,3 +116,7 @@ func netnsStatsLocked(nsPath string) ([]IfaceStats, bool, error) {
 	}
 	return s, true, err
 }
+
+// DefaultInterface is the interface CNI gives every pod: the one the
+// kubelet reports as the pod's network.
+const DefaultInterface = ifName

@@ -10,7 +10,7 @@ import (
 const netDevSample = `Inter-|   Receive                                                |  Transmit
  face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
     lo:     140       2    0    0    0     0          0         0      140       2    0    0    0     0       0          0
-  eth0:   12345      10    3    0    0     0          0         0     6789       8    1    0    0     0       0          0
+  eth0:   12345      10    3    4    0     0          0         0     6789       8    1    5    0     0       0          0
 `
 
 func TestParseNetDev(t *testing.T) {
@@ -21,7 +21,7 @@ func TestParseNetDev(t *testing.T) {
 	if len(s) != 2 {
 		t.Fatalf("got %d interfaces, want 2: %+v", len(s), s)
 	}
-	want := IfaceStats{Name: "eth0", RxBytes: 12345, RxErrors: 3, TxBytes: 6789, TxErrors: 1}
+	want := IfaceStats{Name: "eth0", RxBytes: 12345, RxPackets: 10, RxErrors: 3, RxDropped: 4, TxBytes: 6789, TxPackets: 8, TxErrors: 1, TxDropped: 5}
 	if s[1] != want {
 		t.Fatalf("eth0 = %+v, want %+v", s[1], want)
 	}
@@ -46,4 +46,13 @@ func TestNetNSStatsOwnNamespace(t *testing.T) {
 		}
 	}
 	t.Fatalf("no lo in %+v", s)
+}
+
+// The cost of one pod's network figures in ListPodSandboxStats.
+func BenchmarkNetNSStats(b *testing.B) {
+	for b.Loop() {
+		if _, err := NetNSStats("/proc/self/ns/net"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -4,7 +4,10 @@ package container
 
 import (
 	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,6 +24,14 @@ type cgroupUsage struct {
 	MemoryRSS        uint64
 	PageFaults       uint64
 	MajorPageFaults  uint64
+	MemoryCache      uint64 // page cache
+	MemoryMappedFile uint64
+	MemorySwap       uint64
+	// MemoryLimit is the cgroup's own memory limit, 0 when it has none.
+	MemoryLimit uint64
+	// Tasks counts the cgroup's tasks (threads included), below it too:
+	// pids.current where the pids controller is, else counted.
+	Tasks uint64
 }
 
 // readCgroupUsage reads a cgroupfs-driver cgroup path ("/a/b"), on the
@@ -50,7 +61,16 @@ func readCgroupUsageAt(root, path string, v2 bool) (cgroupUsage, error) {
 		u.MemoryWorkingSet = subFloor(u.MemoryUsage, mem["inactive_file"])
 		u.MemoryRSS = mem["anon"]
 		u.PageFaults, u.MajorPageFaults = mem["pgfault"], mem["pgmajfault"]
-		return u, nil
+		u.MemoryCache, u.MemoryMappedFile = mem["file"], mem["file_mapped"]
+		// memory.swap.* exist only with swap accounting on.
+		if u.MemorySwap, err = readUint(filepath.Join(dir, "memory.swap.current")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return u, err
+		}
+		if u.MemoryLimit, err = readLimit(filepath.Join(dir, "memory.max")); err != nil {
+			return u, err
+		}
+		u.Tasks, err = readTasks(filepath.Join(dir, "pids.current"), dir, "cgroup.threads")
+		return u, err
 	}
 	var err error
 	if u.CPUNanos, err = readUint(filepath.Join(root, "cpuacct", path, "cpuacct.usage")); err != nil {
@@ -67,7 +87,76 @@ func readCgroupUsageAt(root, path string, v2 bool) (cgroupUsage, error) {
 	u.MemoryWorkingSet = subFloor(u.MemoryUsage, mem["total_inactive_file"])
 	u.MemoryRSS = mem["total_rss"]
 	u.PageFaults, u.MajorPageFaults = mem["total_pgfault"], mem["total_pgmajfault"]
-	return u, nil
+	u.MemoryCache, u.MemoryMappedFile, u.MemorySwap = mem["total_cache"], mem["total_mapped_file"], mem["total_swap"]
+	if u.MemoryLimit, err = readLimit(filepath.Join(memDir, "memory.limit_in_bytes")); err != nil {
+		return u, err
+	}
+	u.Tasks, err = readTasks(filepath.Join(root, "pids", path, "pids.current"), filepath.Join(root, "cpuacct", path), "tasks")
+	return u, err
+}
+
+// unlimitedMemory: v1 spells "no limit" as the largest page-aligned
+// int64; anything above 2^62 is no limit, as the kubelet reads it.
+const unlimitedMemory = 1 << 62
+
+// readLimit reads a memory limit file; "max" (v2) or a v1 value past
+// unlimitedMemory is no limit, reported as 0.
+func readLimit(path string) (uint64, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	s := strings.TrimSpace(string(data))
+	if s == "max" {
+		return 0, nil
+	}
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	if v > unlimitedMemory {
+		return 0, nil
+	}
+	return v, nil
+}
+
+// readTasks reads pids.current, which the kernel keeps for the whole
+// subtree; without the pids controller it counts the lines of every
+// listFile (tasks, cgroup.threads) in the subtree under dir instead.
+func readTasks(pidsCurrent, dir, listFile string) (uint64, error) {
+	n, err := readUint(pidsCurrent)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return n, err
+	}
+	return countLines(dir, listFile)
+}
+
+// countLines sums the lines of every file called name below dir (one pid
+// a line in cgroup.procs, tasks and cgroup.threads).
+func countLines(dir, name string) (uint64, error) {
+	var n uint64
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			// A child cgroup removed during the walk is no error.
+			if p != dir && errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		data, err := os.ReadFile(filepath.Join(p, name))
+		if err != nil {
+			if p != dir && errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		n += uint64(bytes.Count(data, []byte{'\n'}))
+		return nil
+	})
+	return n, err
 }
 
 func subFloor(a, b uint64) uint64 {

@@ -13,11 +13,33 @@ import (
 
 func u64(v uint64) *runtimeapi.UInt64Value { return &runtimeapi.UInt64Value{Value: v} }
 
-// containerStats reads one container's cgroup and writable layer.
-func (s *Service) containerStats(r *container.Record) (*runtimeapi.ContainerStats, error) {
+// memoryUsage is the CRI form of a cgroup's memory figures. Available
+// bytes are there only under a limit (limit minus working set, as the
+// kubelet's eviction reads them); without one there is nothing to report.
+func memoryUsage(ts int64, ws, usage, rss, faults, majors, limit uint64) *runtimeapi.MemoryUsage {
+	m := &runtimeapi.MemoryUsage{
+		Timestamp: ts, WorkingSetBytes: u64(ws), UsageBytes: u64(usage),
+		RssBytes: u64(rss), PageFaults: u64(faults), MajorPageFaults: u64(majors),
+	}
+	if limit > 0 {
+		m.AvailableBytes = u64(subFloor(limit, ws))
+	}
+	return m
+}
+
+func subFloor(a, b uint64) uint64 {
+	if b > a {
+		return 0
+	}
+	return a - b
+}
+
+// containerStats reads one container's cgroup and writable layer; the raw
+// figures come back too, for the pod's sums and the metrics.
+func (s *Service) containerStats(r *container.Record) (*runtimeapi.ContainerStats, container.Usage, error) {
 	u, err := s.containers.Usage(r)
 	if err != nil {
-		return nil, err
+		return nil, u, err
 	}
 	ts := u.Timestamp.UnixNano()
 	st := &runtimeapi.ContainerStats{
@@ -34,26 +56,23 @@ func (s *Service) containerStats(r *container.Record) (*runtimeapi.ContainerStat
 	// figures: they are left out, as the kubelet allows, not made zero.
 	if u.HasCgroup {
 		st.Cpu = &runtimeapi.CpuUsage{Timestamp: ts, UsageCoreNanoSeconds: u64(u.CPUNanos)}
-		st.Memory = &runtimeapi.MemoryUsage{
-			Timestamp: ts, WorkingSetBytes: u64(u.MemoryWorkingSet), UsageBytes: u64(u.MemoryUsage),
-			RssBytes: u64(u.MemoryRSS), PageFaults: u64(u.PageFaults), MajorPageFaults: u64(u.MajorPageFaults),
-		}
+		st.Memory = memoryUsage(ts, u.MemoryWorkingSet, u.MemoryUsage, u.MemoryRSS, u.PageFaults, u.MajorPageFaults, u.MemoryLimit)
 	}
-	return st, nil
+	return st, u, nil
 }
 
 // statsOrSkip reads one container's stats for a list: a container removed
 // meanwhile is skipped; any other failure fails the list, as in containerd,
 // rather than hiding the container.
-func (s *Service) statsOrSkip(r *container.Record) (*runtimeapi.ContainerStats, bool, error) {
-	st, err := s.containerStats(r)
+func (s *Service) statsOrSkip(r *container.Record) (*runtimeapi.ContainerStats, container.Usage, bool, error) {
+	st, u, err := s.containerStats(r)
 	if err == nil {
-		return st, true, nil
+		return st, u, true, nil
 	}
 	if _, gerr := s.containers.Get(r.ID); gerr != nil {
-		return nil, false, nil
+		return nil, u, false, nil
 	}
-	return nil, false, err
+	return nil, u, false, err
 }
 
 // ContainerStats reports one container's resource use.
@@ -62,7 +81,7 @@ func (s *Service) ContainerStats(ctx context.Context, req *runtimeapi.ContainerS
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	st, err := s.containerStats(r)
+	st, _, err := s.containerStats(r)
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -72,7 +91,25 @@ func (s *Service) ContainerStats(ctx context.Context, req *runtimeapi.ContainerS
 // ListContainerStats reports the resource use of the containers the
 // filter selects.
 func (s *Service) ListContainerStats(ctx context.Context, req *runtimeapi.ListContainerStatsRequest) (*runtimeapi.ListContainerStatsResponse, error) {
-	f := req.GetFilter()
+	out, err := s.listContainerStats(req.GetFilter())
+	if err != nil {
+		return nil, err
+	}
+	return &runtimeapi.ListContainerStatsResponse{Stats: out}, nil
+}
+
+// StreamContainerStats is ListContainerStats in batches.
+func (s *Service) StreamContainerStats(req *runtimeapi.StreamContainerStatsRequest, stream runtimeapi.RuntimeService_StreamContainerStatsServer) error {
+	out, err := s.listContainerStats(req.GetFilter())
+	if err != nil {
+		return err
+	}
+	return sendBatches(out, func(b []*runtimeapi.ContainerStats) error {
+		return stream.Send(&runtimeapi.StreamContainerStatsResponse{ContainerStats: b})
+	})
+}
+
+func (s *Service) listContainerStats(f *runtimeapi.ContainerStatsFilter) ([]*runtimeapi.ContainerStats, error) {
 	var out []*runtimeapi.ContainerStats
 	for _, r := range s.containers.List() {
 		if f.GetId() != "" && !strings.HasPrefix(r.ID, f.GetId()) ||
@@ -80,7 +117,7 @@ func (s *Service) ListContainerStats(ctx context.Context, req *runtimeapi.ListCo
 			!labelsMatch(r.Config.GetLabels(), f.GetLabelSelector()) {
 			continue
 		}
-		st, ok, err := s.statsOrSkip(r)
+		st, _, ok, err := s.statsOrSkip(r)
 		if err != nil {
 			return nil, toStatus(err)
 		}
@@ -88,76 +125,18 @@ func (s *Service) ListContainerStats(ctx context.Context, req *runtimeapi.ListCo
 			out = append(out, st)
 		}
 	}
-	return &runtimeapi.ListContainerStatsResponse{Stats: out}, nil
+	return out, nil
 }
 
-// podStats sums a pod's containers; the pause's own use is negligible.
-func (s *Service) podStats(id string) (*runtimeapi.PodSandboxStats, error) {
-	pod, err := s.sandboxes.Get(id)
-	if err != nil {
-		return nil, err
+// sendBatches sends items in messages of at most streamBatch, each item
+// once, as the Stream* list RPCs promise; an empty list sends nothing.
+func sendBatches[T any](items []T, send func([]T) error) error {
+	for len(items) > 0 {
+		n := min(streamBatch, len(items))
+		if err := send(items[:n]); err != nil {
+			return err
+		}
+		items = items[n:]
 	}
-	var cpu, ws, usage, rss uint64
-	var members []*runtimeapi.ContainerStats
-	var ts int64
-	for _, r := range s.containers.List() {
-		if r.SandboxID != pod.ID {
-			continue
-		}
-		st, ok, err := s.statsOrSkip(r)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue
-		}
-		members = append(members, st)
-		// Getters: a container that is not running has no CPU or memory.
-		cpu += st.GetCpu().GetUsageCoreNanoSeconds().GetValue()
-		ws += st.GetMemory().GetWorkingSetBytes().GetValue()
-		usage += st.GetMemory().GetUsageBytes().GetValue()
-		rss += st.GetMemory().GetRssBytes().GetValue()
-		ts = max(ts, st.GetCpu().GetTimestamp(), st.GetWritableLayer().GetTimestamp())
-	}
-	return &runtimeapi.PodSandboxStats{
-		Attributes: &runtimeapi.PodSandboxAttributes{
-			Id: pod.ID, Metadata: pod.Config.GetMetadata(),
-			Labels: pod.Config.GetLabels(), Annotations: pod.Config.GetAnnotations(),
-		},
-		Linux: &runtimeapi.LinuxPodSandboxStats{
-			Cpu:        &runtimeapi.CpuUsage{Timestamp: ts, UsageCoreNanoSeconds: u64(cpu)},
-			Memory:     &runtimeapi.MemoryUsage{Timestamp: ts, WorkingSetBytes: u64(ws), UsageBytes: u64(usage), RssBytes: u64(rss)},
-			Containers: members,
-		},
-	}, nil
-}
-
-// PodSandboxStats reports a pod's resource use.
-func (s *Service) PodSandboxStats(ctx context.Context, req *runtimeapi.PodSandboxStatsRequest) (*runtimeapi.PodSandboxStatsResponse, error) {
-	st, err := s.podStats(req.GetPodSandboxId())
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	return &runtimeapi.PodSandboxStatsResponse{Stats: st}, nil
-}
-
-// ListPodSandboxStats reports the resource use of the pods the filter
-// selects.
-func (s *Service) ListPodSandboxStats(ctx context.Context, req *runtimeapi.ListPodSandboxStatsRequest) (*runtimeapi.ListPodSandboxStatsResponse, error) {
-	f := req.GetFilter()
-	var out []*runtimeapi.PodSandboxStats
-	for _, pod := range s.sandboxes.List() {
-		if f.GetId() != "" && !strings.HasPrefix(pod.ID, f.GetId()) || !labelsMatch(pod.Config.GetLabels(), f.GetLabelSelector()) {
-			continue
-		}
-		st, err := s.podStats(pod.ID)
-		if err != nil {
-			if _, gerr := s.sandboxes.Get(pod.ID); gerr != nil {
-				continue // removed meanwhile
-			}
-			return nil, toStatus(err)
-		}
-		out = append(out, st)
-	}
-	return &runtimeapi.ListPodSandboxStatsResponse{Stats: out}, nil
+	return nil
 }

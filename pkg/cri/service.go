@@ -68,6 +68,7 @@ type Service struct {
 	version    string
 	started    time.Time
 	events     *eventStream
+	cpuRates   cpuRates
 	// criu says whether checkpoint/restore can work on this node.
 	criu criu.Checker
 }

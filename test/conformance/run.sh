@@ -7,7 +7,9 @@
 # run without --registry-prefix, which drops tags in v1.37.
 #
 # Environment: BIN (built binaries), CRITEST_FOCUS / CRITEST_SKIP (optional
-# ginkgo regexps), RESULTS (report dir, default test/conformance/results).
+# ginkgo regexps), RESULTS (report dir, default test/conformance/results),
+# CONF_BRIDGE / CONF_SUBNET (the pod network, default psconf0 10.198.0.0/16,
+# so that two runs on one machine can each have their own).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,7 +23,7 @@ work=$(mktemp -d /tmp/podshim-conformance.XXXXXX)
 chmod 0711 "$work"
 pids=()
 sock="$work/state/podshim.sock"
-bridge=psconf0
+bridge=${CONF_BRIDGE:-psconf0}
 fence=(FORWARD -i "$bridge" ! -o "$bridge" -j DROP)
 # The bridge plugin turns IP forwarding on; the node gets back what it had.
 forward_before=$(cat /proc/sys/net/ipv4/ip_forward)
@@ -69,7 +71,7 @@ cat >"$work/config.toml" <<TOML
 [cni]
 conf_dir = "$work/cni"
 default_bridge = "$bridge"
-default_subnet = "10.198.0.0/16"
+default_subnet = "${CONF_SUBNET:-10.198.0.0/16}"
 [registry.mirrors]
 "registry.k8s.io" = ["http://$addr"]
 "gcr.io" = ["http://$addr"]

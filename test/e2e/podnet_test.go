@@ -65,11 +65,14 @@ func takeNetSlot(t *testing.T) int {
 func newPodNet(t *testing.T) podNet {
 	t.Helper()
 	n := takeNetSlot(t)
-	pn := podNet{
-		bridge:  fmt.Sprintf("pse2e%d", n),
-		subnet:  fmt.Sprintf("10.197.%d.0/24", n),
-		confDir: t.TempDir(),
-	}
+	return fencedPodNet(t, fmt.Sprintf("pse2e%d", n), fmt.Sprintf("10.197.%d.0/24", n))
+}
+
+// fencedPodNet is a pod network on the given bridge and subnet, fenced in
+// as newPodNet's are; for a test that needs a wider subnet than a slot's.
+func fencedPodNet(t *testing.T, bridge, subnet string) podNet {
+	t.Helper()
+	pn := podNet{bridge: bridge, subnet: subnet, confDir: t.TempDir()}
 	rule := []string{"FORWARD", "-i", pn.bridge, "!", "-o", pn.bridge, "-j", "DROP"}
 	for _, tool := range []string{"iptables", "ip6tables"} {
 		if out, err := exec.Command(tool, append([]string{"-I"}, rule...)...).CombinedOutput(); err != nil {

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package container
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/podshim/podshim/sandbox"
+)
+
+// PodUsage is a pod's cgroup figures.
+type PodUsage struct {
+	Timestamp time.Time
+	// OwnCgroup is set when the figures are the pod cgroup's (the kubelet
+	// gave the pod a cgroup parent of its own, which holds the pause and
+	// every container). Otherwise they are the pause's cgroup alone, and
+	// the caller adds the containers' own.
+	OwnCgroup bool
+	// HasCgroup is false when the cgroup is gone (the pod is stopped).
+	HasCgroup bool
+	cgroupUsage
+}
+
+// PodUsage reads the pod's cgroup, or the pause's when the pod has none
+// of its own.
+func (m *Manager) PodUsage(pod *sandbox.Record) (PodUsage, error) {
+	u := PodUsage{Timestamp: time.Now()}
+	dir, own, err := podCgroupDir(m.opts.CgroupDriver, pod)
+	if err != nil {
+		return u, fmt.Errorf("stats of pod %s: %w", pod.ID, err)
+	}
+	u.OwnCgroup = own
+	switch cg, err := readCgroupUsage(dir, m.features.CgroupV2); {
+	case err == nil:
+		u.cgroupUsage, u.HasCgroup = cg, true
+	case errors.Is(err, fs.ErrNotExist):
+	default:
+		return u, fmt.Errorf("stats of pod %s: cgroup %s: %w", pod.ID, dir, err)
+	}
+	return u, nil
+}
+
+// podCgroupDir finds the pod's cgroup below a hierarchy's root: the
+// parent the kubelet chose (kubepods/<qos>/pod<uid>), whose subtree is the
+// pod, when it chose one; else the pause's own cgroup, since the default
+// parent is shared by every pod.
+func podCgroupDir(driver string, pod *sandbox.Record) (string, bool, error) {
+	if pod.Config.GetLinux().GetCgroupParent() == "" {
+		dir, err := cgroupDir(driver, pod.CgroupsPath)
+		return dir, false, err
+	}
+	if driver != "systemd" {
+		return path.Dir(pod.CgroupsPath), true, nil
+	}
+	slice, _, ok := strings.Cut(pod.CgroupsPath, ":")
+	if !ok {
+		return "", false, fmt.Errorf("systemd cgroups path %q: want slice:prefix:name", pod.CgroupsPath)
+	}
+	dir, err := expandSlice(slice)
+	return dir, true, err
+}
+
+// ContainerCgroup is a running container's cgroup path below a hierarchy's
+// root, as cAdvisor names containers (its "id" label).
+func (m *Manager) ContainerCgroup(r *Record) (string, error) {
+	var spec specs.Spec
+	if err := json.Unmarshal(r.Spec, &spec); err != nil || spec.Linux == nil {
+		return "", fmt.Errorf("cgroup of %s: stored spec: %v", r.ID, err)
+	}
+	return cgroupDir(m.opts.CgroupDriver, spec.Linux.CgroupsPath)
+}
+
+// Detail reads the figures only metrics need from the cgroup at dir
+// (from ContainerCgroup); ok is false when the cgroup is gone.
+func (m *Manager) Detail(dir string) (d CgroupDetail, ok bool, err error) {
+	d, err = readCgroupDetail(dir, m.features.CgroupV2)
+	if errors.Is(err, fs.ErrNotExist) {
+		return d, false, nil
+	}
+	if err != nil {
+		return d, false, fmt.Errorf("cgroup %s: %w", dir, err)
+	}
+	return d, true, nil
+}

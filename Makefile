@@ -29,12 +29,12 @@ CNI_PKG_portmap := github.com/containernetworking/plugins/plugins/meta/portmap
 # musl-tools for the static pause binary, iptables for portmap, busybox for
 # the offline test images, e2fsprogs for the node tests' loop-mounted image
 # filesystem, netcat-openbsd for the node images' agnhost stand-in (its nc),
-# criu for checkpoint/restore.
-APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev musl-tools iptables iproute2 busybox e2fsprogs netcat-openbsd criu
+# criu for checkpoint/restore, crun for the second runtime handler.
+APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev musl-tools iptables iproute2 busybox e2fsprogs netcat-openbsd criu crun
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 
-.PHONY: all build run test unit e2e conformance node-e2e node-e2e-cri-stats kube deps tools cri-tools install uninstall clean fmt vet bench
+.PHONY: all build run test unit e2e e2e-crun conformance node-e2e node-e2e-cri-stats kube deps tools cri-tools install uninstall clean fmt vet bench
 
 all: build
 
@@ -102,9 +102,12 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/podshim $(DESTDIR)$(SYSTEMDUNITDIR)/podshim.service
 	rm -rf $(DESTDIR)$(PODSHIM_LIBDIR)
 
-## tools: runc and the CNI plugins at the versions go.mod pins
-tools: $(BIN)/runc $(addprefix $(BIN)/cni/,$(CNI_PLUGINS))
+## tools: runc and the CNI plugins at the versions go.mod pins, and the crun wrapper for hybrid cgroup hosts
+tools: $(BIN)/runc $(addprefix $(BIN)/cni/,$(CNI_PLUGINS)) $(BIN)/crun-hybrid
 
+$(BIN)/crun-hybrid: pkg/runc/crun-hybrid.sh
+	@mkdir -p $(BIN)
+	install -m 0755 $< $@
 $(BIN)/runc: go.mod | deps
 	$(GO) build -trimpath -tags "seccomp urfave_cli_no_docs" \
 	  -ldflags "-X main.version=$(patsubst v%,%,$(RUNC_VERSION))" -o $@ github.com/opencontainers/runc
@@ -165,6 +168,10 @@ e2e-race: build tools $(BIN)/crictl
 	@if ls $(RACE_BIN)/race-report.* >/dev/null 2>&1; then cat $(RACE_BIN)/race-report.*; echo "e2e-race: data races reported"; exit 1; fi
 	@echo "e2e-race: no data race reported"
 
+## e2e-crun: the whole e2e suite with crun as the default runtime handler
+e2e-crun: build tools $(BIN)/crictl
+	E2E_DEFAULT_RUNTIME=crun PODSHIM_BIN=$(BIN)/podshim $(GO) test -count=1 -timeout 20m ./test/e2e/...
+
 ## node-e2e: a one-node Kubernetes cluster on loopback whose kubelet drives podshim
 node-e2e: build tools kube $(BIN)/crictl $(BIN)/test-registry
 	KUBE_BIN=$(KUBE_BIN) PODSHIM_BIN=$(BIN)/podshim REGISTRY_BIN=$(BIN)/test-registry CRICTL_BIN=$(BIN)/crictl \
@@ -196,8 +203,8 @@ node-e2e-cri-stats: build tools kube $(BIN)/crictl $(BIN)/test-registry
 	  NODE_E2E_FEATURE_GATES=PodAndContainerStatsFromCRI=true NODE_E2E_RESULTS=$(CURDIR)/test/node/results-cri-stats \
 	  $(GO) test -count=1 -timeout 20m -parallel 6 -v -run '$(NODE_E2E_CRI_STATS_RUN)' ./test/node/e2e/... 2>&1 | tee test/node/results-cri-stats.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|node e2e)|_test.go'; test $${PIPESTATUS[0]} -eq 0
 
-## conformance: critest against a podshim on temporary dirs, images from a loopback registry
-conformance: build $(BIN)/critest $(BIN)/crictl $(BIN)/test-registry
+## conformance: critest against a podshim on temporary dirs, images from a loopback registry, once per runtime handler
+conformance: build tools $(BIN)/critest $(BIN)/crictl $(BIN)/test-registry
 	BIN=$(BIN) test/conformance/run.sh
 
 ## node-conformance: the upstream [NodeConformance] specs of test/e2e_node against podshim, offline

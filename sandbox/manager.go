@@ -52,7 +52,7 @@ type Options struct {
 type Manager struct {
 	opts        Options
 	store       *store
-	runc        *runc.Runtime
+	handlers    *runc.Handlers
 	net         Network
 	pauseRootfs string
 	oomScoreAdj int
@@ -71,7 +71,7 @@ type Manager struct {
 const sandboxOOMScoreAdj = -998
 
 // New opens the sandbox records and prepares the shared pause rootfs.
-func New(opts Options, rt *runc.Runtime, net Network) (*Manager, error) {
+func New(opts Options, handlers *runc.Handlers, net Network) (*Manager, error) {
 	if opts.HostResolvConf == "" {
 		opts.HostResolvConf = "/etc/resolv.conf"
 	}
@@ -82,7 +82,7 @@ func New(opts Options, rt *runc.Runtime, net Network) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{opts: opts, store: st, runc: rt, net: net,
+	m := &Manager{opts: opts, store: st, handlers: handlers, net: net,
 		mon: monitors{opts: opts.Monitor, byID: map[string]*monitor.Client{}}}
 	if m.pauseRootfs, err = preparePauseRootfs(opts.StateDir, opts.PauseBinary); err != nil {
 		return nil, err

@@ -15,15 +15,14 @@ import (
 
 	"github.com/podshim/podshim/pkg/metrics"
 	"github.com/podshim/podshim/pkg/monitor"
+	"github.com/podshim/podshim/pkg/runc"
 )
 
 // MonitorOptions says how to start a pod's monitor.
 type MonitorOptions struct {
-	// Self is the podshim binary, run as `podshim monitor`.
-	Self          string
-	Runc          string
-	RuncRoot      string
-	SystemdCgroup bool
+	// Self is the podshim binary, run as `podshim monitor`. The runtime
+	// binary and root it drives are the pod's handler's.
+	Self string
 }
 
 // monitors caches one client per pod's monitor. mu guards only the map:
@@ -54,10 +53,10 @@ func (m *Manager) MonitorDir(id string) (string, error) {
 
 // startMonitor starts a pod's monitor; it runs detached and outlives the
 // daemon, holding the stdio of the pod's containers.
-func (m *Manager) startMonitor(ctx context.Context, r *Record) error {
+func (m *Manager) startMonitor(ctx context.Context, r *Record, rt *runc.Runtime) error {
 	c, err := monitor.Start(ctx, monitor.StartOptions{
 		Self: m.mon.opts.Self, Dir: monitorDir(r),
-		Runc: m.mon.opts.Runc, RuncRoot: m.mon.opts.RuncRoot, SystemdCgroup: m.mon.opts.SystemdCgroup,
+		Runc: rt.Binary(), RuncRoot: rt.Root(), SystemdCgroup: rt.SystemdCgroup(),
 	})
 	metrics.MonitorStarted(err)
 	if err != nil {

@@ -26,7 +26,7 @@ import (
 func (m *Manager) keptOrphans(ctx context.Context, known map[string]*Record, containers map[string]bool) map[string]bool {
 	kept := map[string]bool{}
 	podsDir := filepath.Join(m.opts.StateDir, "sandboxes")
-	live, err := m.runc.Live(ctx)
+	live, err := m.handlers.Live(ctx)
 	if err != nil {
 		klog.Errorf("sandbox recovery: cannot tell which unrecorded pods still run, so none is torn down: %v", err)
 		dirs, _ := os.ReadDir(podsDir)

@@ -26,10 +26,14 @@ const (
 // disk before an RPC that changed it returns, so a restarted daemon knows
 // every pod it had.
 type Record struct {
-	ID             string
-	Config         *runtimeapi.PodSandboxConfig
+	ID     string
+	Config *runtimeapi.PodSandboxConfig
+	// RuntimeHandler is the handler the pod was asked for (may be empty);
+	// Runtime is the configured handler it resolved to, kept so that the
+	// pod and its containers stay on it even if default_runtime changes.
 	RuntimeHandler string
-	CreatedAt      int64 // unix nanoseconds
+	Runtime        string `json:",omitempty"`
+	CreatedAt      int64  // unix nanoseconds
 	State          State
 	NetNSPath      string
 	IPs            []string

@@ -62,13 +62,18 @@ func (m *Manager) Recover(ctx context.Context, keep map[string]bool) {
 			logTeardown(filepath.Base(p), "remove netns", m.net.RemoveNetNS(p))
 		}
 	}
-	if ids, err := m.runc.List(ctx); err != nil {
-		klog.Errorf("sandbox recovery: %v", err)
-	} else {
+	// Each handler has its own root: a pause a crash left unrecorded is
+	// in the root of the handler its pod asked for.
+	for _, rt := range m.handlers.All() {
+		ids, err := rt.List(ctx)
+		if err != nil {
+			klog.Errorf("sandbox recovery: handler %s: %v", rt.Name(), err)
+			continue
+		}
 		for _, id := range ids {
 			if _, ok := known[id]; !ok && !keep[id] && !kept[id] && len(id) == 64 {
-				klog.Infof("sandbox recovery: deleting unrecorded pause or container %s", id)
-				logTeardown(id, "delete pause or container", m.runc.Delete(ctx, id))
+				klog.Infof("sandbox recovery: deleting unrecorded pause or container %s (handler %s)", id, rt.Name())
+				logTeardown(id, "delete pause or container", rt.Delete(ctx, id))
 			}
 		}
 	}

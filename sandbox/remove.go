@@ -23,7 +23,11 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 	if err := m.stopLocked(ctx, r); err != nil {
 		return err
 	}
-	if err := m.runc.Delete(ctx, r.ID); err != nil {
+	rt, err := m.runtimeOf(r)
+	if err != nil {
+		return fmt.Errorf("remove sandbox %s: %w", r.ID, err)
+	}
+	if err := rt.Delete(ctx, r.ID); err != nil {
 		return fmt.Errorf("remove sandbox %s: %w", r.ID, err)
 	}
 	m.stopMonitor(ctx, r)

@@ -18,6 +18,7 @@ import (
 	"github.com/podshim/podshim/network"
 	"github.com/podshim/podshim/pkg/oci"
 	"github.com/podshim/podshim/pkg/records"
+	"github.com/podshim/podshim/pkg/runc"
 )
 
 // ErrInvalid marks a sandbox config that can never run as given.
@@ -31,9 +32,6 @@ func validate(cfg *runtimeapi.PodSandboxConfig, handler string) error {
 	md := cfg.GetMetadata()
 	if md.GetName() == "" || md.GetNamespace() == "" || md.GetUid() == "" {
 		return fmt.Errorf("%w: metadata needs name, namespace and uid (got %q/%q/%q)", ErrInvalid, md.GetNamespace(), md.GetName(), md.GetUid())
-	}
-	if handler != "" && handler != "runc" {
-		return fmt.Errorf("%w: runtime handler %q is not configured (podshim has runc)", ErrInvalid, handler)
 	}
 	if err := checkPodFiles(cfg.GetHostname(), cfg.GetDnsConfig()); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
@@ -65,7 +63,11 @@ func (m *Manager) Run(ctx context.Context, cfg *runtimeapi.PodSandboxConfig, han
 	if err := validate(cfg, handler); err != nil {
 		return nil, err
 	}
-	r := &Record{ID: records.NewID(), Config: cfg, RuntimeHandler: handler, CreatedAt: time.Now().UnixNano()}
+	rt, err := m.handlers.Resolve(handler)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	r := &Record{ID: records.NewID(), Config: cfg, RuntimeHandler: handler, Runtime: rt.Name(), CreatedAt: time.Now().UnixNano()}
 	name := nameOf(cfg.GetMetadata())
 	if err := m.store.Reserve(name, r.ID); err != nil {
 		return nil, err
@@ -132,13 +134,13 @@ func (m *Manager) Run(ctx context.Context, cfg *runtimeapi.PodSandboxConfig, han
 
 	// runc may leave state behind even when create fails half-way; its
 	// forced delete is idempotent, so it is always part of the undo.
-	cleanup.push(func() { logTeardown(r.ID, "delete pause", m.runc.Delete(context.WithoutCancel(ctx), r.ID)) })
+	cleanup.push(func() { logTeardown(r.ID, "delete pause", rt.Delete(context.WithoutCancel(ctx), r.ID)) })
 	// The monitor starts while the pause and the network come up; the
 	// pod's containers will need it.
 	monDone := make(chan error, 1)
-	go func() { monDone <- m.startMonitor(ctx, r) }()
+	go func() { monDone <- m.startMonitor(ctx, r, rt) }()
 	cleanup.push(func() { m.stopMonitor(context.WithoutCancel(ctx), r) })
-	startErr := m.startPause(ctx, r, hostname)
+	startErr := m.startPause(ctx, r, rt, hostname)
 	netRes := <-netDone
 	monErr := <-monDone
 	if startErr != nil {
@@ -223,8 +225,8 @@ func unmountShm(p string) error {
 	return nil
 }
 
-// startPause writes the pause bundle and runs it under runc.
-func (m *Manager) startPause(ctx context.Context, r *Record, hostname string) error {
+// startPause writes the pause bundle and runs it under the pod's runtime.
+func (m *Manager) startPause(ctx context.Context, r *Record, rt *runc.Runtime, hostname string) error {
 	cfg := r.Config
 	in := oci.Sandbox{
 		Hostname:    hostname,
@@ -249,6 +251,7 @@ func (m *Manager) startPause(ctx context.Context, r *Record, hostname string) er
 		}
 	}
 	spec := oci.SandboxSpec(in)
+	spec.Version = rt.SpecVersion() // what the pod's runtime accepts
 	data, err := json.Marshal(spec)
 	if err != nil {
 		return fmt.Errorf("pause spec: %w", err)
@@ -265,7 +268,7 @@ func (m *Manager) startPause(ctx context.Context, r *Record, hostname string) er
 	// it leaves a cgroup with no runc state, which no delete would find.
 	// The caller's cancellation is honoured by the undo that follows.
 	ctx = context.WithoutCancel(ctx)
-	pid, err := m.runc.CreateDetached(ctx, r.ID, bundle)
+	pid, err := rt.CreateDetached(ctx, r.ID, bundle)
 	if err != nil {
 		return fmt.Errorf("pause: %w", err)
 	}
@@ -273,7 +276,7 @@ func (m *Manager) startPause(ctx context.Context, r *Record, hostname string) er
 	if r.PidStart, err = processStart(pid); err != nil {
 		return fmt.Errorf("pause: pid %d: %w", pid, err)
 	}
-	if err := m.runc.Start(ctx, r.ID, bundle); err != nil {
+	if err := rt.Start(ctx, r.ID, bundle); err != nil {
 		return fmt.Errorf("pause: %w", err)
 	}
 	return nil

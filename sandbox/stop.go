@@ -31,7 +31,11 @@ func (m *Manager) Stop(ctx context.Context, id string) error {
 
 func (m *Manager) stopLocked(ctx context.Context, r *Record) error {
 	var errs []error
-	if err := m.runc.Kill(ctx, r.ID, int(syscall.SIGKILL)); err != nil {
+	rt, err := m.runtimeOf(r)
+	if err != nil {
+		return fmt.Errorf("stop sandbox %s: %w", r.ID, err)
+	}
+	if err := rt.Kill(ctx, r.ID, int(syscall.SIGKILL)); err != nil {
 		errs = append(errs, err)
 	} else if err := waitGone(ctx, r.Pid, r.PidStart); err != nil {
 		errs = append(errs, fmt.Errorf("pause pid %d: %w", r.Pid, err))

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"k8s.io/klog/v2"
+
 	"github.com/podshim/podshim/network"
 	"github.com/podshim/podshim/pkg/config"
 	"github.com/podshim/podshim/pkg/container"
@@ -62,7 +64,7 @@ func cniBinDirs(cfg config.Config) []string {
 // openRuntime builds the sandbox machinery: runc, CNI and the pods' records,
 // then finishes or undoes whatever a crash interrupted.
 func openRuntime(cfg config.Config, images *storage.Store) (cri.Deps, error) {
-	runcPath, err := findBinary(cfg.RuncPath, "runc")
+	handlers, err := openHandlers(cfg)
 	if err != nil {
 		return cri.Deps{}, err
 	}
@@ -80,10 +82,6 @@ func openRuntime(cfg config.Config, images *storage.Store) (cri.Deps, error) {
 	if err != nil {
 		return cri.Deps{}, fmt.Errorf("pod network: %w", err)
 	}
-	rt, err := runc.New(runcPath, filepath.Join(cfg.State, "runc"), cfg.CgroupDriver == "systemd")
-	if err != nil {
-		return cri.Deps{}, err
-	}
 	// The lean monitor binary beside podshim when installed, else podshim
 	// itself (`podshim monitor`): same code, a quarter of the memory.
 	self, err := os.Executable()
@@ -100,11 +98,8 @@ func openRuntime(cfg config.Config, images *storage.Store) (cri.Deps, error) {
 		StateDir:     cfg.State,
 		PauseBinary:  pausePath,
 		CgroupDriver: cfg.CgroupDriver,
-		Monitor: sandbox.MonitorOptions{
-			Self: self, Runc: runcPath, RuncRoot: filepath.Join(cfg.State, "runc"),
-			SystemdCgroup: cfg.CgroupDriver == "systemd",
-		},
-	}, rt, net)
+		Monitor:      sandbox.MonitorOptions{Self: self},
+	}, handlers, net)
 	if err != nil {
 		return cri.Deps{}, fmt.Errorf("sandboxes: %w", err)
 	}
@@ -112,7 +107,7 @@ func openRuntime(cfg config.Config, images *storage.Store) (cri.Deps, error) {
 		RecordDir:    filepath.Join(cfg.Root, "container-records"),
 		StateDir:     cfg.State,
 		CgroupDriver: cfg.CgroupDriver,
-	}, images, sandboxes, rt)
+	}, images, sandboxes)
 	if err != nil {
 		return cri.Deps{}, fmt.Errorf("containers: %w", err)
 	}
@@ -121,4 +116,28 @@ func openRuntime(cfg config.Config, images *storage.Store) (cri.Deps, error) {
 	containers.Recover(ctx)
 	sandboxes.Recover(ctx, containers.IDs())
 	return cri.Deps{Sandboxes: sandboxes, Containers: containers, Network: net}, nil
+}
+
+// openHandlers sets up every configured runtime handler: its binary found,
+// its root made, its features asked of the binary once.
+func openHandlers(cfg config.Config) (*runc.Handlers, error) {
+	var runtimes []*runc.Runtime
+	for name, h := range cfg.RuntimeHandlers() {
+		if name == "crun" {
+			h.Binary = builtinCrunBinary(h.Binary)
+		}
+		binary, err := findBinary(h.Binary, name)
+		if err != nil {
+			return nil, fmt.Errorf("runtime handler %s: %w", name, err)
+		}
+		rt, err := runc.New(context.Background(), name, binary, h.Root, h.CgroupDriver == "systemd")
+		if err != nil {
+			return nil, err
+		}
+		f := rt.Features()
+		klog.InfoS("runtime handler", "name", name, "binary", binary, "root", h.Root,
+			"featuresProbed", f.Probed, "recursiveReadOnlyMounts", f.RecursiveReadOnly, "userNamespaces", f.UserNamespaces, "probeError", f.Error)
+		runtimes = append(runtimes, rt)
+	}
+	return runc.NewHandlers(cfg.DefaultRuntime, runtimes...)
 }

@@ -39,8 +39,15 @@ type Config struct {
 
 	// RuncPath and PausePath name the binaries podshim runs; empty means
 	// the ones built beside the podshim binary, else runc from $PATH.
+	// RuncPath is the binary of the built-in runc handler.
 	RuncPath  string `toml:"runc_path"`
 	PausePath string `toml:"pause_path"`
+	// DefaultRuntime is the handler of pods that ask for none (the empty
+	// runtime_handler, i.e. no RuntimeClass).
+	DefaultRuntime string `toml:"default_runtime"`
+	// Runtimes are runtime handlers beside the built-in ones (see
+	// RuntimeHandlers); a RuntimeClass's handler names one.
+	Runtimes map[string]Runtime `toml:"runtimes"`
 	// StreamServerAddress is where exec, attach and port-forward streams
 	// are served; port 0 picks a free one. Loopback by default: the kubelet
 	// on this node proxies them.
@@ -53,6 +60,24 @@ type Config struct {
 	Registry Registry `toml:"registry"`
 	CNI      CNI      `toml:"cni"`
 }
+
+// Runtime is one runtime handler: an OCI runtime with runc's command line.
+type Runtime struct {
+	// Binary is the runtime's executable; empty means one named like the
+	// handler beside the podshim binary, else in $PATH.
+	Binary string `toml:"binary"`
+	// Root is the runtime's state root (--root); empty means
+	// <state>/runc for the runc handler, <state>/runtimes/<name> otherwise.
+	Root string `toml:"root"`
+	// CgroupDriver may only repeat the top-level cgroup_driver: the kubelet
+	// is told one driver (RuntimeConfig) and lays out every pod's cgroup
+	// parent for it, so a handler with another would misplace pods.
+	CgroupDriver string `toml:"cgroup_driver"`
+}
+
+// CrunBinary is where Debian's crun package installs crun; when it is
+// there, crun is a built-in handler.
+const CrunBinary = "/usr/bin/crun"
 
 // CNI locates pod network configuration and plugins.
 type CNI struct {
@@ -121,6 +146,7 @@ func Default() Config {
 		State:               DefaultState,
 		Listen:              DefaultListen,
 		CgroupDriver:        "cgroupfs",
+		DefaultRuntime:      "runc",
 		StreamServerAddress: "127.0.0.1:0",
 		Image: Image{
 			ProgressTimeout:        Duration(time.Minute),
@@ -167,6 +193,9 @@ func (c Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.MetricsAddress); err != nil {
 			return fmt.Errorf("metrics_address %q: want host:port: %w", c.MetricsAddress, err)
 		}
+	}
+	if err := c.validateRuntimes(); err != nil {
+		return err
 	}
 	if c.Image.ProgressTimeout <= 0 {
 		return fmt.Errorf("image.progress_timeout must be positive")

@@ -136,7 +136,13 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 		// the kubelet then applies the pod's restart policy (a Never pod
 		// fails) instead of retrying the create for ever. The monitor
 		// left nothing behind.
-		r.StartError = fmt.Sprintf("create container: %v", err)
+		// crun does not always name the command ("open executable:
+		// Permission denied"); the user needs to know which.
+		msg := err.Error()
+		if spec.Process != nil && len(spec.Process.Args) > 0 && !strings.Contains(msg, spec.Process.Args[0]) {
+			msg = fmt.Sprintf("exec %q: %s", spec.Process.Args[0], msg)
+		}
+		r.StartError = "create container: " + msg
 		klog.V(1).Infof("container %s (%s): its process cannot start: %v", r.ID, r.name, err)
 	default:
 		return nil, fmt.Errorf("create container: %w", err)
@@ -153,9 +159,18 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 // process could not be executed: runc's init looks the command up (and
 // execs it) last, after every mount, namespace and cgroup is set up, and
 // says "error during container init: exec..." (an exec.LookPath error,
-// `exec: "name": ...`, or the execve's, `exec /path: ...`).
+// `exec: "name": ...`, or the execve's, `exec /path: ...`). crun does the
+// same last, and says "executable file `name` not found in $PATH" or
+// "exec container process `/path`: ..." (with "(missing dynamic library?)"
+// for ENOENT), or "open executable: ..." for a file it may not execute.
 func isExecFailure(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "error during container init: exec")
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "error during container init: exec") ||
+		(strings.Contains(s, "executable file `") && strings.Contains(s, "` not found in $PATH")) ||
+		strings.Contains(s, "exec container process ") || strings.Contains(s, "open executable: ")
 }
 
 // logPath joins the pod's log directory and the container's relative log
@@ -197,6 +212,13 @@ func logPath(dir, rel string) (string, error) {
 
 // buildSpec gathers what pkg/oci needs from the pod, the image and the node.
 func (m *Manager) buildSpec(ctx context.Context, r *Record, pod *sandbox.Record, image ocispec.ImageConfig) (*specs.Spec, error) {
+	rt, err := m.sandboxes.Runtime(pod.ID)
+	if err != nil {
+		return nil, err
+	}
+	// What the kernel offers, less what the pod's runtime cannot do.
+	features := m.features
+	features.RecursiveReadOnly = features.RecursiveReadOnly && rt.Features().RecursiveReadOnly
 	in := oci.ContainerInput{
 		ID: r.ID, SandboxID: pod.ID, Config: r.Config, Sandbox: pod.Config, Image: image,
 		RootfsPath:                 r.Rootfs,
@@ -210,7 +232,7 @@ func (m *Manager) buildSpec(ctx context.Context, r *Record, pod *sandbox.Record,
 		CgroupsPath:                containerCgroupsPath(m.opts.CgroupDriver, pod.CgroupsPath, r.ID),
 		OOMScoreAdjMin:             m.oomMin,
 		Nofile:                     m.nofile,
-		Features:                   m.features,
+		Features:                   features,
 		SeccompProfileRoot:         m.opts.SeccompProfileRoot,
 		ReadProfile:                os.ReadFile,
 		HostDevices:                hostDevices,
@@ -248,6 +270,7 @@ func (m *Manager) buildSpec(ctx context.Context, r *Record, pod *sandbox.Record,
 		}
 		return nil, err
 	}
+	spec.Version = rt.SpecVersion() // what the pod's runtime accepts
 	return spec, nil
 }
 

@@ -54,7 +54,11 @@ func (m *Manager) Exec(ctx context.Context, id string, cmd []string, stdin io.Re
 	if tty {
 		args = append(args, "--tty")
 	}
-	c := m.runc.Command(ctx, append(args, r.ID)...)
+	rt, err := m.sandboxes.Runtime(r.SandboxID)
+	if err != nil {
+		return fmt.Errorf("exec in %s: %w", r.ID, err)
+	}
+	c := rt.Command(ctx, append(args, r.ID)...)
 	c.Stdin, c.Stdout, c.Stderr = stdin, stdout, stderr
 	// A cancelled stream (client gone) asks the process to stop; runc
 	// forwards SIGTERM into the container, and SIGKILL ends runc itself.

@@ -21,6 +21,12 @@ func TestIsExecFailure(t *testing.T) {
 		{prefix + `error during container init: error mounting "/x" to rootfs at "/y": no such file or directory`, false},
 		{prefix + `error during container init: write sysctl key net.ipv4.foo: open /proc/sys/net/ipv4/foo: no such file or directory`, false},
 		{"monitor create: connection closed", false},
+		// crun's words for the same failures.
+		{"create 7c5b: runc exited with status 1: executable file `/no/such/command` not found in $PATH: No such file or directory", true},
+		{"create 7c5b: runc exited with status 1: exec container process `/bin/app`: Exec format error", true},
+		{"create 7c5b: runc exited with status 1: exec container process (missing dynamic library?) `/bin/app`: No such file or directory", true},
+		{"create 7c5b: runc exited with status 1: open executable: Permission denied", true},
+		{"create 7c5b: runc exited with status 1: mount `/x` to `/y`: No such file or directory", false},
 	} {
 		if got := isExecFailure(errors.New(c.msg)); got != c.want {
 			t.Errorf("isExecFailure(%q) = %v, want %v", c.msg, got, c.want)

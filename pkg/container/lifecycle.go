@@ -141,7 +141,7 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 	if err != nil {
 		// No monitor answers (killed, or the node rebooted): runc's state
 		// and cgroup are removed directly.
-		if err := m.runc.Delete(ctx, r.ID); err != nil {
+		if err := m.deleteFromRuntime(ctx, r); err != nil {
 			return fmt.Errorf("remove %s: %w", r.ID, err)
 		}
 	}

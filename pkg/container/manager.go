@@ -16,7 +16,6 @@ import (
 	"github.com/podshim/podshim/pkg/monitor"
 	"github.com/podshim/podshim/pkg/oci"
 	"github.com/podshim/podshim/pkg/records"
-	"github.com/podshim/podshim/pkg/runc"
 	"github.com/podshim/podshim/sandbox"
 	"github.com/podshim/podshim/storage"
 )
@@ -41,7 +40,6 @@ type Manager struct {
 	store     *records.Store[Record]
 	images    *storage.Store
 	sandboxes *sandbox.Manager
-	runc      *runc.Runtime
 	features  oci.KernelFeatures
 	oomMin    int
 	nofile    uint64
@@ -51,13 +49,13 @@ type Manager struct {
 }
 
 // New opens the container records.
-func New(opts Options, images *storage.Store, sandboxes *sandbox.Manager, rt *runc.Runtime) (*Manager, error) {
+func New(opts Options, images *storage.Store, sandboxes *sandbox.Manager) (*Manager, error) {
 	st, err := records.Open(opts.RecordDir, codec())
 	if err != nil {
 		return nil, err
 	}
 	return &Manager{
-		opts: opts, store: st, images: images, sandboxes: sandboxes, runc: rt,
+		opts: opts, store: st, images: images, sandboxes: sandboxes,
 		features: detectFeatures(), oomMin: oci.OOMScoreAdjFloor(), nofile: nofileLimit(),
 	}, nil
 }

@@ -18,7 +18,7 @@ import (
 // from under a live workload); sandbox recovery reports it.
 func (m *Manager) Recover(ctx context.Context) {
 	known := m.IDs()
-	live, err := m.runc.Live(ctx)
+	live, err := m.sandboxes.Handlers().Live(ctx)
 	if err != nil {
 		klog.Errorf("container recovery: cannot tell which unrecorded containers still run, so none is removed: %v", err)
 		return

@@ -35,7 +35,11 @@ func (m *Manager) UpdateResources(ctx context.Context, id string, res *runtimeap
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if err := m.runc.Update(ctx, r.ID, resources); err != nil {
+	rt, err := m.sandboxes.Runtime(r.SandboxID)
+	if err != nil {
+		return fmt.Errorf("update %s: %w", r.ID, err)
+	}
+	if err := rt.Update(ctx, r.ID, resources); err != nil {
 		return fmt.Errorf("update %s: %w", r.ID, err)
 	}
 	next := *r

@@ -34,6 +34,7 @@ func (s *Service) PodSandboxStatus(ctx context.Context, req *runtimeapi.PodSandb
 			"netNamespace":   r.NetNSPath,
 			"cgroupsPath":    r.CgroupsPath,
 			"runtimeHandler": r.RuntimeHandler,
+			"runtime":        runtimeInfo(s.sandboxes, r.ID),
 			"runtimeSpec":    json.RawMessage(r.Spec),
 			// What the kubelet said the pod has (RunPodSandbox, then
 			// UpdatePodSandboxResources).

@@ -35,6 +35,7 @@ func (s *Service) Status(ctx context.Context, req *runtimeapi.StatusRequest) (*r
 			"state":        s.cfg.State,
 			"listen":       s.cfg.Listen,
 			"cgroupDriver": s.cfg.CgroupDriver,
+			"runtimes":     s.handlerInfo(),
 			"registry":     s.cfg.Registry,
 			"startedAt":    s.started,
 		})
@@ -44,17 +45,4 @@ func (s *Service) Status(ctx context.Context, req *runtimeapi.StatusRequest) (*r
 		resp.Info = map[string]string{"config": string(info)}
 	}
 	return resp, nil
-}
-
-// runtimeHandlers lists what podshim can run pods with: runc, also named
-// by the empty (default) handler.
-func (s *Service) runtimeHandlers() []*runtimeapi.RuntimeHandler {
-	features := &runtimeapi.RuntimeHandlerFeatures{
-		RecursiveReadOnlyMounts: s.containers.RecursiveReadOnlyMounts(),
-		UserNamespaces:          false, // not built yet: such pods are refused
-	}
-	return []*runtimeapi.RuntimeHandler{
-		{Name: "", Features: features},
-		{Name: "runc", Features: features},
-	}
 }

@@ -91,7 +91,10 @@ func isGone(err error) bool {
 	if !errors.As(err, &re) {
 		return false
 	}
-	for _, s := range []string{"does not exist", "not running", "process already finished"} {
+	// runc's words, then crun's (kill of an exited init; any call on an
+	// unknown container, whose status file is missing).
+	for _, s := range []string{"does not exist", "not running", "process already finished",
+		"No such process", "/status`: No such file or directory"} {
 		if strings.Contains(re.msg, s) {
 			return true
 		}

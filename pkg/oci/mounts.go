@@ -203,7 +203,7 @@ func criMount(m *runtimeapi.Mount, in *ContainerInput) (specs.Mount, string, err
 	case m.GetRecursiveReadOnly() && m.GetPropagation() != runtimeapi.MountPropagation_PROPAGATION_PRIVATE:
 		return specs.Mount{}, "", invalidf("mount %q: recursive read-only needs private propagation, not %v", dst, m.GetPropagation())
 	case m.GetRecursiveReadOnly() && !in.Features.RecursiveReadOnly:
-		return specs.Mount{}, "", fmt.Errorf("%w: %w: mount %q: this kernel cannot make mounts recursively read-only", ErrUnsupported, crierrors.ErrRROUnsupported, dst)
+		return specs.Mount{}, "", fmt.Errorf("%w: %w: mount %q: this kernel or the pod's runtime handler cannot make mounts recursively read-only", ErrUnsupported, crierrors.ErrRROUnsupported, dst)
 	case m.GetRecursiveReadOnly():
 		opts = append(opts, "rro")
 	case readonly:

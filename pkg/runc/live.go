@@ -23,3 +23,20 @@ func (r *Runtime) Live(ctx context.Context) (map[string]int, error) {
 	}
 	return live, nil
 }
+
+// Live returns the live containers of every handler's root. A container
+// is in the root of the handler its pod asked for, so recovery must ask
+// them all; one handler that cannot answer makes the whole answer unknown.
+func (h *Handlers) Live(ctx context.Context) (map[string]int, error) {
+	live := map[string]int{}
+	for _, rt := range h.All() {
+		l, err := rt.Live(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("handler %s: %w", rt.Name(), err)
+		}
+		for id, pid := range l {
+			live[id] = pid
+		}
+	}
+	return live, nil
+}

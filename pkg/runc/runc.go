@@ -24,23 +24,43 @@ import (
 // ErrNotFound means runc has no container of that id.
 var ErrNotFound = errors.New("container does not exist")
 
-// Runtime is one runc binary with one state root.
+// Runtime is one runtime handler: an OCI runtime binary with the runc
+// command line (runc, crun) and one state root.
 type Runtime struct {
-	binary  string
-	root    string
-	systemd bool
+	name     string
+	binary   string
+	root     string
+	systemd  bool
+	features Features
 }
 
-// New returns a Runtime; root holds runc's state (under podshim's state dir).
-func New(binary, root string, systemdCgroup bool) (*Runtime, error) {
+// New returns the Runtime of handler name; root holds the binary's state
+// (under podshim's state dir). Its features are asked of the binary once.
+func New(ctx context.Context, name, binary, root string, systemdCgroup bool) (*Runtime, error) {
 	if _, err := os.Stat(binary); err != nil {
-		return nil, fmt.Errorf("runc binary: %w", err)
+		return nil, fmt.Errorf("runtime handler %s: binary: %w", name, err)
 	}
 	if err := os.MkdirAll(root, 0o711); err != nil {
-		return nil, fmt.Errorf("runc root: %w", err)
+		return nil, fmt.Errorf("runtime handler %s: root: %w", name, err)
 	}
-	return &Runtime{binary: binary, root: root, systemd: systemdCgroup}, nil
+	return &Runtime{name: name, binary: binary, root: root, systemd: systemdCgroup,
+		features: ProbeFeatures(ctx, binary)}, nil
 }
+
+// Name is the handler's name, as RunPodSandbox's runtime_handler gives it.
+func (r *Runtime) Name() string { return r.name }
+
+// Binary is the runtime's executable.
+func (r *Runtime) Binary() string { return r.binary }
+
+// Root is the runtime's state root (its --root).
+func (r *Runtime) Root() string { return r.root }
+
+// SystemdCgroup tells whether the runtime is run with --systemd-cgroup.
+func (r *Runtime) SystemdCgroup() bool { return r.systemd }
+
+// Features is what the binary said it supports at start-up.
+func (r *Runtime) Features() Features { return r.features }
 
 // client returns a go-runc client that logs to logPath, so a failure can be
 // explained with runc's own words rather than "exit status 1".
@@ -61,17 +81,17 @@ func (r *Runtime) CreateDetached(ctx context.Context, id, bundle string) (int, e
 	logPath := filepath.Join(bundle, "runc.log")
 	nullIO, err := gorunc.NewNullIO()
 	if err != nil {
-		return 0, fmt.Errorf("runc create %s: %w", id, err)
+		return 0, fmt.Errorf("%s create %s: %w", r.name, id, err)
 	}
 	defer nullIO.Close()
 	pidFile := filepath.Join(bundle, "init.pid")
 	err = r.client(logPath).Create(ctx, id, bundle, &gorunc.CreateOpts{IO: nullIO, PidFile: pidFile})
 	if err != nil {
-		return 0, fmt.Errorf("runc create %s: %w", id, explain(err, logPath))
+		return 0, fmt.Errorf("%s create %s: %w", r.name, id, explain(err, logPath))
 	}
 	pid, err := gorunc.ReadPidFile(pidFile)
 	if err != nil {
-		return 0, fmt.Errorf("runc create %s: read pid: %w", id, err)
+		return 0, fmt.Errorf("%s create %s: read pid: %w", r.name, id, err)
 	}
 	return pid, nil
 }
@@ -80,7 +100,7 @@ func (r *Runtime) CreateDetached(ctx context.Context, id, bundle string) (int, e
 func (r *Runtime) Start(ctx context.Context, id, bundle string) error {
 	logPath := filepath.Join(bundle, "runc.log")
 	if err := r.client(logPath).Start(ctx, id); err != nil {
-		return fmt.Errorf("runc start %s: %w", id, explain(err, logPath))
+		return fmt.Errorf("%s start %s: %w", r.name, id, explain(err, logPath))
 	}
 	return nil
 }
@@ -92,7 +112,7 @@ func (r *Runtime) Kill(ctx context.Context, id string, sig int) error {
 	if err == nil || isGone(err) {
 		return nil
 	}
-	return fmt.Errorf("runc kill %s: %w", id, err)
+	return fmt.Errorf("%s kill %s: %w", r.name, id, err)
 }
 
 // Delete removes the container, killing it if needed (--force), along with
@@ -102,7 +122,7 @@ func (r *Runtime) Delete(ctx context.Context, id string) error {
 	if err == nil || isGone(err) {
 		return nil
 	}
-	return fmt.Errorf("runc delete %s: %w", id, err)
+	return fmt.Errorf("%s delete %s: %w", r.name, id, err)
 }
 
 // State reports runc's view: "created", "running", "stopped" or "paused".
@@ -110,17 +130,27 @@ func (r *Runtime) State(ctx context.Context, id string) (*gorunc.Container, erro
 	c, err := r.client("").State(ctx, id)
 	if err != nil {
 		if isGone(err) {
-			return nil, fmt.Errorf("runc state %s: %w", id, ErrNotFound)
+			return nil, fmt.Errorf("%s state %s: %w", r.name, id, ErrNotFound)
 		}
-		return nil, fmt.Errorf("runc state %s: %w", id, err)
+		return nil, fmt.Errorf("%s state %s: %w", r.name, id, err)
 	}
 	return c, nil
 }
 
+// goneMessages are how runtimes say a container, or its init, is gone:
+// runc's words first, then crun's (kill of an exited init; any call on an
+// unknown container, whose status file is missing).
+var goneMessages = []string{"does not exist", "not running", "process already finished",
+	"No such process", "/status`: No such file or directory"}
+
 func isGone(err error) bool {
 	s := err.Error()
-	return strings.Contains(s, "does not exist") || strings.Contains(s, "not running") ||
-		strings.Contains(s, "process already finished")
+	for _, m := range goneMessages {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // explain appends the last error runc logged, if any.
@@ -151,7 +181,7 @@ func explain(err error, logPath string) error {
 func (r *Runtime) List(ctx context.Context) ([]string, error) {
 	cs, err := r.client("").List(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("runc list: %w", err)
+		return nil, fmt.Errorf("%s list: %w", r.name, err)
 	}
 	ids := make([]string, 0, len(cs))
 	for _, c := range cs {
@@ -164,9 +194,9 @@ func (r *Runtime) List(ctx context.Context) ([]string, error) {
 func (r *Runtime) Update(ctx context.Context, id string, resources *specs.LinuxResources) error {
 	if err := r.client("").Update(ctx, id, resources); err != nil {
 		if isGone(err) {
-			return fmt.Errorf("runc update %s: %w", id, ErrNotFound)
+			return fmt.Errorf("%s update %s: %w", r.name, id, ErrNotFound)
 		}
-		return fmt.Errorf("runc update %s: %w", id, err)
+		return fmt.Errorf("%s update %s: %w", r.name, id, err)
 	}
 	return nil
 }

@@ -22,14 +22,24 @@ import (
 
 // The pod network is the bench's own, so it can run beside a node's
 // runtime, the e2e tests (pse2e*, 10.197/16) and conformance (psconf0,
-// 10.198/16).
-const (
-	bridgeName = "psbench0"
-	podSubnet  = "10.195.0.0/16"
-	// subnetPrefix finds rules about the subnet in iptables output.
-	subnetPrefix = "10.195."
-	busyboxImage = "registry.k8s.io/e2e-test-images/busybox:1.29-2"
+// 10.198/16); BENCH_BRIDGE and BENCH_SUBNET (a /16) give a run beside
+// another bench one of its own.
+var (
+	bridgeName = envOr("BENCH_BRIDGE", "psbench0")
+	podSubnet  = envOr("BENCH_SUBNET", "10.195.0.0/16")
+	// subnetPrefix finds rules about the subnet in iptables output: the
+	// /16's first two octets.
+	subnetPrefix = strings.Join(strings.SplitN(podSubnet, ".", 3)[:2], ".") + "."
 )
+
+const busyboxImage = "registry.k8s.io/e2e-test-images/busybox:1.29-2"
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
 
 // env is one bench run: its temporary dirs, the registry and daemon it
 // started, and every pod it made (for leak checks and clean-up).

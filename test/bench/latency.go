@@ -25,7 +25,7 @@ func measurePodReady(ctx context.Context, e *env, n int) (*podReadyReport, error
 		Note: "sequential; one untimed warm-up pod each way first; the two ways alternate so load drift hits both; removal not timed"}
 	// The first pod also creates the bridge and warms caches: not what a
 	// node's steady state pays.
-	if _, err := podReadyCrictl(ctx, e, "warm-crictl"); err != nil {
+	if _, err := podReadyCrictl(ctx, e, "warm-crictl", ""); err != nil {
 		return nil, err
 	}
 	if _, err := podReadyGRPC(ctx, e, "warm-grpc"); err != nil {
@@ -35,7 +35,7 @@ func measurePodReady(ctx context.Context, e *env, n int) (*podReadyReport, error
 	for i := 0; i < n; i++ {
 		ways := []func() error{
 			func() error {
-				d, err := podReadyCrictl(ctx, e, fmt.Sprintf("lat-crictl-%d", i))
+				d, err := podReadyCrictl(ctx, e, fmt.Sprintf("lat-crictl-%d", i), "")
 				viaCrictl = append(viaCrictl, ms(d))
 				return err
 			},
@@ -60,8 +60,9 @@ func measurePodReady(ctx context.Context, e *env, n int) (*podReadyReport, error
 }
 
 // podReadyCrictl times `crictl runp`, `crictl create`, `crictl start`,
-// then removes the pod untimed.
-func podReadyCrictl(ctx context.Context, e *env, name string) (time.Duration, error) {
+// then removes the pod untimed; a handler other than "" goes to runp's
+// --runtime.
+func podReadyCrictl(ctx context.Context, e *env, name, handler string) (time.Duration, error) {
 	cfg, err := e.podConfig(name)
 	if err != nil {
 		return 0, err
@@ -76,7 +77,11 @@ func podReadyCrictl(ctx context.Context, e *env, name string) (time.Duration, er
 	}
 
 	start := time.Now()
-	pod, err := e.crictl(ctx, "runp", podPath)
+	runp := []string{"runp", podPath}
+	if handler != "" {
+		runp = []string{"runp", "--runtime", handler, podPath}
+	}
+	pod, err := e.crictl(ctx, runp...)
 	if err != nil {
 		return 0, err
 	}

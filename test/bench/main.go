@@ -158,6 +158,14 @@ func measure(ctx context.Context, e *env, opts options, rep *report) (err error)
 	if rep.PodReady, err = measurePodReady(ctx, e, opts.pods); err != nil {
 		return err
 	}
+	handlers := benchHandlers()
+	step(fmt.Sprintf("pod-ready latency per runtime handler %v: %d pods each through crictl", handlers, opts.pods))
+	hctx, hcancel := context.WithTimeout(ctx, handlerTimeout)
+	rep.ByHandler, err = measureHandlers(hctx, e, opts.pods, handlers)
+	hcancel()
+	if err != nil {
+		return err
+	}
 	step(fmt.Sprintf("memory per pod with %d pods running", opts.memPods))
 	if rep.PerPod, err = measurePerPod(ctx, e, opts.memPods); err != nil {
 		return err

@@ -10,27 +10,29 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
 )
 
 // report is the whole run, printed as a table and written as JSON.
 type report struct {
-	Started     time.Time         `json:"started"`
-	Seconds     float64           `json:"seconds"`
-	Machine     machine           `json:"machine"`
-	Flags       flagsReport       `json:"flags"`
-	PodReady    *podReadyReport   `json:"pod_ready,omitempty"`
-	PerPod      *perPodReport     `json:"memory_per_pod,omitempty"`
-	DaemonIdle  *daemonReport     `json:"daemon_idle,omitempty"`
-	DaemonAfter *memMiB           `json:"daemon_after_run,omitempty"`
-	Concurrent  *concurrentReport `json:"concurrent,omitempty"`
-	Leaks       []leakCheck       `json:"leak_checks,omitempty"`
-	PodsMade    int               `json:"pods_made"`
-	Pods        []podRef          `json:"pods"`
-	Notes       []string          `json:"notes,omitempty"`
-	Errors      []string          `json:"errors,omitempty"`
-	Pass        bool              `json:"pass"`
+	Started     time.Time           `json:"started"`
+	Seconds     float64             `json:"seconds"`
+	Machine     machine             `json:"machine"`
+	Flags       flagsReport         `json:"flags"`
+	PodReady    *podReadyReport     `json:"pod_ready,omitempty"`
+	ByHandler   *handlerReadyReport `json:"pod_ready_by_handler,omitempty"`
+	PerPod      *perPodReport       `json:"memory_per_pod,omitempty"`
+	DaemonIdle  *daemonReport       `json:"daemon_idle,omitempty"`
+	DaemonAfter *memMiB             `json:"daemon_after_run,omitempty"`
+	Concurrent  *concurrentReport   `json:"concurrent,omitempty"`
+	Leaks       []leakCheck         `json:"leak_checks,omitempty"`
+	PodsMade    int                 `json:"pods_made"`
+	Pods        []podRef            `json:"pods"`
+	Notes       []string            `json:"notes,omitempty"`
+	Errors      []string            `json:"errors,omitempty"`
+	Pass        bool                `json:"pass"`
 }
 
 type flagsReport struct {
@@ -98,6 +100,13 @@ func (r *report) print(w io.Writer) {
 		row("crictl runp + create + start (design's measure)", p.Crictl)
 		row("gRPC RunPodSandbox + Create + StartContainer", p.GRPC)
 		fmt.Fprintf(w, "  %-50s %8.1f\n", "crictl's own cost (p50 difference)", p.Crictl.P50-p.GRPC.P50)
+	}
+	if p := r.ByHandler; p != nil {
+		fmt.Fprintf(w, "\n%-52s %8s %8s %8s\n", fmt.Sprintf("pod ready by runtime handler, ms (%d pods each)", p.Pods), "p50", "p90", "max")
+		for _, h := range sortedKeys(p.Handlers) {
+			d := p.Handlers[h]
+			fmt.Fprintf(w, "  %-50s %8.1f %8.1f %8.1f\n", "crictl runp --runtime "+h+" + create + start", d.P50, d.P90, d.Max)
+		}
 	}
 	memHeader := func(title string) {
 		fmt.Fprintf(w, "\n%-52s %8s %8s %8s\n", title, "VmRSS", "RssAnon", "PSS")
@@ -173,4 +182,13 @@ func printSome(w io.Writer, items []string) {
 		}
 		fmt.Fprintf(w, "      %s\n", s)
 	}
+}
+
+func sortedKeys(m map[string]distribution) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

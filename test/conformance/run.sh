@@ -6,10 +6,16 @@
 # use as a mirror of every public registry critest names; critest itself is
 # run without --registry-prefix, which drops tags in v1.37.
 #
+# critest runs once per runtime handler in HANDLERS (default "runc crun";
+# crun only when /usr/bin/crun is installed): the default handler without
+# --runtime-handler, every other with it, each pass with its own report
+# (junit.xml for the first, junit-<handler>.xml for the others) judged
+# against the same expected-pass list.
+#
 # Environment: BIN (built binaries), CRITEST_FOCUS / CRITEST_SKIP (optional
-# ginkgo regexps), RESULTS (report dir, default test/conformance/results),
-# CONF_BRIDGE / CONF_SUBNET (the pod network, default psconf0 10.198.0.0/16,
-# so that two runs on one machine can each have their own).
+# ginkgo regexps, every pass), RESULTS (report dir, default
+# test/conformance/results), HANDLERS, CONF_BRIDGE / CONF_SUBNET (the pod
+# network, default psconf0 / 10.198.0.0/16, so two runs can share a machine).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,6 +30,11 @@ chmod 0711 "$work"
 pids=()
 sock="$work/state/podshim.sock"
 bridge=${CONF_BRIDGE:-psconf0}
+subnet=${CONF_SUBNET:-10.198.0.0/16}
+if [ -z "${HANDLERS:-}" ]; then
+  HANDLERS=runc
+  [ -x /usr/bin/crun ] && HANDLERS="runc crun"
+fi
 fence=(FORWARD -i "$bridge" ! -o "$bridge" -j DROP)
 # The bridge plugin turns IP forwarding on; the node gets back what it had.
 forward_before=$(cat /proc/sys/net/ipv4/ip_forward)
@@ -71,7 +82,7 @@ cat >"$work/config.toml" <<TOML
 [cni]
 conf_dir = "$work/cni"
 default_bridge = "$bridge"
-default_subnet = "${CONF_SUBNET:-10.198.0.0/16}"
+default_subnet = "$subnet"
 [registry.mirrors]
 "registry.k8s.io" = ["http://$addr"]
 "gcr.io" = ["http://$addr"]
@@ -88,28 +99,40 @@ pids+=($!)
 wait_for "$BIN/crictl" --runtime-endpoint "unix://$sock" version
 echo "conformance: podshim on $sock"
 
-args=(--runtime-endpoint "unix://$sock" --image-endpoint "unix://$sock"
-      --ginkgo.junit-report "$RESULTS/junit.xml" --ginkgo.no-color)
-[ -n "${CRITEST_FOCUS:-}" ] && args+=(--ginkgo.focus "$CRITEST_FOCUS")
-[ -n "${CRITEST_SKIP:-}" ] && args+=(--ginkgo.skip "$CRITEST_SKIP")
-
-start=$(date +%s)
-set +e
-mkdir -m 0711 "$work/tmp"
-( cd "$work" && TMPDIR="$work/tmp" "$BIN/critest" "${args[@]}" ) >"$RESULTS/critest.log" 2>&1
-critest_rc=$?
-set -e
-echo "conformance: critest exited $critest_rc after $(( $(date +%s) - start )) s (log: $RESULTS/critest.log)"
-# Failed specs make critest exit non-zero, and the summary below judges
-# those against the expected-pass list. A non-zero exit with no failed spec
-# in the report means critest itself broke off: that is a failure too.
-if [ "$critest_rc" -ne 0 ] && ! grep -q '<failure' "$RESULTS/junit.xml" 2>/dev/null; then
-  echo "conformance: critest exited $critest_rc without a failed spec in its report: it did not finish" >&2
-  exit 1
-fi
-
 # A focused or narrowed run skips specs on purpose: check the expected-pass
 # list only on a full run.
 expected=(-expected "$here/expected-pass.txt")
 [ -n "${CRITEST_FOCUS:-}${CRITEST_SKIP:-}" ] && expected=()
-go run "$top/test/conformance/summarize" -junit "$RESULTS/junit.xml" "${expected[@]}"
+mkdir -m 0711 "$work/tmp"
+failed=0
+first=1
+for handler in $HANDLERS; do
+  report=junit-$handler.xml log=critest-$handler.log
+  [ "$first" = 1 ] && report=junit.xml log=critest.log
+  args=(--runtime-endpoint "unix://$sock" --image-endpoint "unix://$sock"
+        --ginkgo.junit-report "$RESULTS/$report" --ginkgo.no-color)
+  # The default handler is what pods get with no runtime_handler at all.
+  [ "$handler" = runc ] || args+=(--runtime-handler "$handler")
+  [ -n "${CRITEST_FOCUS:-}" ] && args+=(--ginkgo.focus "$CRITEST_FOCUS")
+  [ -n "${CRITEST_SKIP:-}" ] && args+=(--ginkgo.skip "$CRITEST_SKIP")
+
+  start=$(date +%s)
+  set +e
+  ( cd "$work" && TMPDIR="$work/tmp" "$BIN/critest" "${args[@]}" ) >"$RESULTS/$log" 2>&1
+  critest_rc=$?
+  set -e
+  echo "conformance: handler $handler: critest exited $critest_rc after $(( $(date +%s) - start )) s (log: $RESULTS/$log)"
+  # Failed specs make critest exit non-zero, and the summary below judges
+  # those against the expected-pass list. A non-zero exit with no failed
+  # spec in the report means critest itself broke off: that is a failure too.
+  if [ "$critest_rc" -ne 0 ] && ! grep -q '<failure' "$RESULTS/$report" 2>/dev/null; then
+    echo "conformance: handler $handler: critest exited $critest_rc without a failed spec in its report: it did not finish" >&2
+    failed=1
+  elif ! go run "$top/test/conformance/summarize" -name "critest ($handler)" -junit "$RESULTS/$report" "${expected[@]}"; then
+    failed=1
+  fi
+  # What failed specs left must not be seen by the next pass.
+  "$BIN/crictl" --runtime-endpoint "unix://$sock" rmp -fa >/dev/null 2>&1 || true
+  first=0
+done
+exit $failed

@@ -79,6 +79,9 @@ func (c *Cluster) podshimConfig() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "root = %q\nstate = %q\nlisten = %q\n", c.podshimRoot(), filepath.Join(dir, "state"), c.sock)
 	b.WriteString(c.opts.PodshimConfig + "\n")
+	// The upstream RuntimeClass specs run pods under a handler named
+	// test-handler (they skip without one): here it is runc again.
+	fmt.Fprintf(&b, "[runtimes.test-handler]\nbinary = %q\n", filepath.Join(filepath.Dir(c.opts.Podshim), "runc"))
 	fmt.Fprintf(&b, "[cni]\nconf_dir = %q\ndefault_bridge = %q\ndefault_subnet = %q\n", filepath.Join(dir, "cni"), c.opts.Bridge, c.opts.Subnet)
 	b.WriteString("[registry.mirrors]\n")
 	for _, host := range []string{"registry.k8s.io", "gcr.io", "k8s.gcr.io", "docker.io", "public.ecr.aws"} {

@@ -173,8 +173,12 @@ ip addr add "$node_ip/32" dev "$node_link"
 ip link set "$node_link" up
 iptables -t nat -I "${to_kubelet[@]}"
 
+# test-handler: the RuntimeClass specs run pods under a handler of that
+# name (and skip without one), as containerd's CI configures it: runc again.
 cat >"$work/config.toml" <<TOML
 cgroup_driver = "cgroupfs"
+[runtimes.test-handler]
+binary = "$BIN/runc"
 [cni]
 conf_dir = "$work/cni"
 default_bridge = "$bridge"

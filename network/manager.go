@@ -9,8 +9,6 @@ import (
 	"sync"
 
 	"github.com/containernetworking/cni/libcni"
-	"github.com/containernetworking/cni/pkg/invoke"
-	"github.com/containernetworking/cni/pkg/version"
 
 	"github.com/podshim/podshim/pkg/atomicfile"
 	"github.com/podshim/podshim/pkg/keylock"
@@ -128,11 +126,9 @@ func New(opts Options) (*Manager, error) {
 	}
 	// The exec is given, not left to libcni: it fills a nil one in lazily on
 	// first use, unsynchronised, and concurrent RunPodSandboxes race on it
-	// (the race detector's e2e run found it).
-	m.cni = libcni.NewCNIConfigWithCacheDir(binDirs, cacheDir, &invoke.DefaultExec{
-		RawExec:       &invoke.RawExec{Stderr: os.Stderr},
-		PluginDecoder: version.PluginDecoder{},
-	})
+	// (the race detector's e2e run found it); ours also ties each plugin's
+	// life to podshim's (pluginexec.go).
+	m.cni = libcni.NewCNIConfigWithCacheDir(binDirs, cacheDir, &pluginExec{})
 
 	if err := m.ensureDefaultConfig(); err != nil {
 		return nil, err

@@ -19,10 +19,10 @@ import (
 // frees the IP lease but leaves the pod's NAT chain behind, for good. We know the addresses
 // (intent or libcni cache), so we finish the job with the same library
 // code the plugin uses, which is idempotent.
+//
+// Where no address is known, the rules are found by their chain's name
+// instead (sweepBridgeMasq).
 func cleanupBridgeMasq(list *libcni.NetworkConfigList, containerID string, ips []net.IP) error {
-	if len(ips) == 0 {
-		return nil
-	}
 	var ipns []*net.IPNet
 	for _, a := range ips {
 		bits := 32
@@ -39,6 +39,12 @@ func cleanupBridgeMasq(list *libcni.NetworkConfigList, containerID string, ips [
 			IPMasq bool `json:"ipMasq"`
 		}
 		if err := json.Unmarshal(p.Bytes, &conf); err != nil || !conf.IPMasq {
+			continue
+		}
+		if len(ipns) == 0 {
+			if err := sweepBridgeMasq(list.Name, containerID); err != nil {
+				return fmt.Errorf("remove masquerade rules of network %q: %w", list.Name, err)
+			}
 			continue
 		}
 		if err := ip.TeardownIPMasqForNetworks(ipns, list.Name, ifName, containerID); err != nil {

@@ -34,12 +34,23 @@ cgroup_driver = {{q .C.CgroupDriver}}
 # Binaries podshim runs. Empty: the ones installed beside podshim, else $PATH.
 runc_path = {{q .C.RuncPath}}
 pause_path = {{q .C.PausePath}}
+# The runtime handler of pods with no RuntimeClass. Built in: "runc" (the
+# pinned runc, runc_path) and, where Debian's crun package installed
+# /usr/bin/crun, "crun".
+default_runtime = {{q .C.DefaultRuntime}}
 # Where exec, attach and port-forward streams are served; port 0 picks a free
 # one. Loopback: the kubelet on this node proxies them.
 stream_server_address = {{q .C.StreamServerAddress}}
 # Prometheus metrics (/metrics) on this TCP address, e.g. "127.0.0.1:9153".
 # Empty turns metrics off.
 metrics_address = {{q .C.MetricsAddress}}
+
+# More runtime handlers, each named by a RuntimeClass's handler (a DNS
+# label); a table named runc or crun overrides the built-in one, e.g.
+# [runtimes.test-handler]
+# binary = "/usr/bin/crun"   # runc's command line; empty: bin/NAME, else $PATH
+# root = ""                  # --root; empty: <state>/runtimes/NAME
+# cgroup_driver = ""         # may only repeat cgroup_driver
 
 [image]
 # A pull fails when no byte arrived for this long (the error names the layer).

@@ -105,7 +105,7 @@ func (m *monitor) delete(id string) error {
 	c, err := m.lookup(id)
 	if errors.Is(err, ErrNotFound) {
 		// Nothing held; make sure runc has nothing either.
-		if err := m.runc.run(m.runc.command(m.dir, "delete", "--force", id)); err != nil && !isGone(err) {
+		if err := m.runc.delete(m.dir, id); err != nil && !isGone(err) {
 			return fmt.Errorf("runc delete %s: %w", id, err)
 		}
 		return removeRecords(dir)

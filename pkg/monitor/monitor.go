@@ -90,7 +90,7 @@ func (m *monitor) dispose(c *container) error {
 	if c.disposed {
 		return nil
 	}
-	if err := m.runc.run(m.runc.command(c.dir, "delete", "--force", c.id)); err != nil && !isGone(err) {
+	if err := m.runc.delete(c.dir, c.id); err != nil && !isGone(err) {
 		return fmt.Errorf("runc delete %s: %w", c.id, err)
 	}
 	c.release()

@@ -122,3 +122,17 @@ func lastRuncError(path string) string {
 	}
 	return last
 }
+
+// delete removes a container from the runtime. A plain delete comes first:
+// runc's --force always sends SIGKILL and then sleeps 100 ms before it
+// looks again, even for a container that stopped long ago, which would put
+// 100 ms on every RemoveContainer. A plain delete of a stopped container
+// still kills what its init left in a shared PID namespace; --force is
+// kept for one that still runs, or a plain delete that failed otherwise.
+func (r *runcCLI) delete(dir, id string) error {
+	err := r.run(r.command(dir, "delete", id))
+	if err == nil || isGone(err) {
+		return err
+	}
+	return r.run(r.command(dir, "delete", "--force", id))
+}

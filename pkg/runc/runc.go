@@ -115,10 +115,21 @@ func (r *Runtime) Kill(ctx context.Context, id string, sig int) error {
 	return fmt.Errorf("%s kill %s: %w", r.name, id, err)
 }
 
-// Delete removes the container, killing it if needed (--force), along with
-// its cgroup. Deleting what does not exist succeeds.
+// Delete removes the container, killing it if needed, along with its
+// cgroup. Deleting what does not exist succeeds.
+//
+// A plain delete comes first: runc's --force always sends SIGKILL and then
+// polls in 100 ms sleeps, even for a container long stopped, which put
+// 100 ms on every RemoveContainer and RemovePodSandbox. A plain delete of a
+// stopped container still kills what its init left in the cgroup (a
+// shared PID namespace). Only a container that still runs, or a delete
+// that failed otherwise, gets --force.
 func (r *Runtime) Delete(ctx context.Context, id string) error {
-	err := r.client("").Delete(ctx, id, &gorunc.DeleteOpts{Force: true})
+	err := r.client("").Delete(ctx, id, &gorunc.DeleteOpts{})
+	if err == nil || isGone(err) {
+		return nil
+	}
+	err = r.client("").Delete(ctx, id, &gorunc.DeleteOpts{Force: true})
 	if err == nil || isGone(err) {
 		return nil
 	}

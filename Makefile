@@ -144,8 +144,8 @@ $(BIN)/test-registry: $(GO_SOURCES)
 run: deps build tools
 	$(BIN)/podshim
 
-## test: unit tests, root end-to-end tests (also against a -race build), critest conformance, then a real one-node cluster
-test: deps build tools unit e2e e2e-race faults-short conformance node-e2e node-e2e-evented node-e2e-cri-stats
+## test: unit tests, root end-to-end tests (under runc, under crun, against a -race build), critest conformance, then a real one-node cluster
+test: deps build tools unit e2e e2e-crun e2e-race faults-short conformance node-e2e node-e2e-evented node-e2e-cri-stats
 
 # Some unit tests need root and the CNI plugins (network/, sandbox/); make
 # test runs as root on a node, and `tools` builds the plugins first.
@@ -163,7 +163,7 @@ e2e-race: build tools $(BIN)/crictl
 	rm -rf $(RACE_BIN) && mkdir -p $(RACE_BIN)
 	CGO_ENABLED=1 $(GO) build -race -o $(RACE_BIN)/podshim ./cmd/podshim
 	CGO_ENABLED=1 $(GO) build -race -o $(RACE_BIN)/podshim-monitor ./cmd/podshim-monitor
-	ln -s ../runc ../pause ../cni ../crictl $(RACE_BIN)/
+	ln -s ../runc ../pause ../cni ../crictl ../crun-hybrid $(RACE_BIN)/
 	GORACE="log_path=$(RACE_BIN)/race-report" PODSHIM_BIN=$(RACE_BIN)/podshim $(GO) test -count=1 -timeout 30m ./test/e2e/...
 	@if ls $(RACE_BIN)/race-report.* >/dev/null 2>&1; then cat $(RACE_BIN)/race-report.*; echo "e2e-race: data races reported"; exit 1; fi
 	@echo "e2e-race: no data race reported"

@@ -152,15 +152,25 @@ func containerStates(p *corev1.Pod) string {
 // containerStatus finds a container's status in a pod, init or regular.
 func containerStatus(t *testing.T, p *corev1.Pod, name string) corev1.ContainerStatus {
 	t.Helper()
+	cs, ok := findContainerStatus(p, name)
+	if !ok {
+		t.Fatalf("pod %s has no status for container %s", p.Name, name)
+	}
+	return cs
+}
+
+// findContainerStatus is containerStatus for polling conditions: a pod
+// just created has no status for its containers yet, which is a reason
+// to poll again, not a failure.
+func findContainerStatus(p *corev1.Pod, name string) (corev1.ContainerStatus, bool) {
 	for _, list := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
 		for _, cs := range list {
 			if cs.Name == name {
-				return cs
+				return cs, true
 			}
 		}
 	}
-	t.Fatalf("pod %s has no status for container %s", p.Name, name)
-	return corev1.ContainerStatus{}
+	return corev1.ContainerStatus{}, false
 }
 
 // kubectl runs kubectl and fails the test on error.

@@ -271,7 +271,7 @@ spec:
 	// and the kubelet restarts a.
 	n.kubectl("", "exec", "shared", "-c", "b", "--", "sh", "-c", `for p in /proc/[0-9]*; do [ "$(tr '\0' ' ' < $p/cmdline 2>/dev/null)" = "sleep 3601 " ] && kill ${p#/proc/}; done; true`)
 	n.waitPod("shared", 2*time.Minute, func(p *corev1.Pod) error {
-		if cs := containerStatus(t, p, "a"); cs.RestartCount < 1 || cs.State.Running == nil {
+		if cs, _ := findContainerStatus(p, "a"); cs.RestartCount < 1 || cs.State.Running == nil {
 			return fmt.Errorf("a not restarted yet: %s", containerStates(p))
 		}
 		return nil

@@ -256,7 +256,7 @@ spec:
   - {name: shared, emptyDir: {}}
 `)
 	p := n.waitPod("flakysidecar", 2*time.Minute, func(p *corev1.Pod) error {
-		side := containerStatus(t, p, "sidecar")
+		side, _ := findContainerStatus(p, "sidecar")
 		if side.RestartCount < 1 || side.State.Running == nil {
 			return fmt.Errorf("sidecar not restarted and running: %s", containerStates(p))
 		}

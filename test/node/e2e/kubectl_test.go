@@ -85,7 +85,7 @@ spec:
 		t.Errorf("kubectl logs -f showed %q, want %q", got, want)
 	}
 	p := n.waitPod("talker", time.Minute, podPhase(corev1.PodSucceeded))
-	if cs := containerStatus(t, p, "main"); cs.State.Terminated == nil || cs.State.Terminated.ExitCode != 0 {
+	if cs, _ := findContainerStatus(p, "main"); cs.State.Terminated == nil || cs.State.Terminated.ExitCode != 0 {
 		t.Errorf("container state %+v, want terminated with 0", cs.State)
 	}
 	// The log outlives the container: a plain `kubectl logs` still has it.
@@ -363,12 +363,12 @@ spec:
 		t.Errorf("attach replayed output from before it: %q", chat.output())
 	}
 	p := n.waitPod("chat", time.Minute, func(p *corev1.Pod) error {
-		if cs := containerStatus(t, p, "echo"); cs.State.Terminated == nil {
+		if cs, _ := findContainerStatus(p, "echo"); cs.State.Terminated == nil {
 			return fmt.Errorf("echo container: %s", containerStates(p))
 		}
 		return nil
 	})
-	if cs := containerStatus(t, p, "echo"); cs.State.Terminated.ExitCode != 0 {
+	if cs, _ := findContainerStatus(p, "echo"); cs.State.Terminated.ExitCode != 0 {
 		t.Errorf("echo container exited %d, want 0", cs.State.Terminated.ExitCode)
 	}
 	// Attaching to the exited container fails, and says so.
@@ -1291,7 +1291,7 @@ spec:
 		s.waitContains(time.Minute, "started")
 		n.kubectl("", "exec", name, "-c", "main", "--", "touch", "/tmp/stop")
 		n.waitPod(name, time.Minute, func(p *corev1.Pod) error {
-			if cs := containerStatus(t, p, "main"); cs.State.Terminated == nil {
+			if cs, _ := findContainerStatus(p, "main"); cs.State.Terminated == nil {
 				return fmt.Errorf("main not terminated: %s", containerStates(p))
 			}
 			return nil

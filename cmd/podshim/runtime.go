@@ -64,11 +64,11 @@ func cniBinDirs(cfg config.Config) []string {
 // openRuntime builds the sandbox machinery: runc, CNI and the pods' records,
 // then finishes or undoes whatever a crash interrupted.
 func openRuntime(cfg config.Config, images *storage.Store) (cri.Deps, error) {
-	handlers, err := openHandlers(cfg)
+	pausePath, err := findBinary(cfg.PausePath, "pause")
 	if err != nil {
 		return cri.Deps{}, err
 	}
-	pausePath, err := findBinary(cfg.PausePath, "pause")
+	handlers, err := openHandlers(cfg, pausePath)
 	if err != nil {
 		return cri.Deps{}, err
 	}
@@ -119,8 +119,9 @@ func openRuntime(cfg config.Config, images *storage.Store) (cri.Deps, error) {
 }
 
 // openHandlers sets up every configured runtime handler: its binary found,
-// its root made, its features asked of the binary once.
-func openHandlers(cfg config.Config) (*runc.Handlers, error) {
+// its root made, its features asked of the binary once (and "rro" tried
+// out where the binary cannot be asked; pause is the probe's process).
+func openHandlers(cfg config.Config, pause string) (*runc.Handlers, error) {
 	var runtimes []*runc.Runtime
 	for name, h := range cfg.RuntimeHandlers() {
 		if name == "crun" {
@@ -134,9 +135,12 @@ func openHandlers(cfg config.Config) (*runc.Handlers, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := rt.TryRecursiveReadOnly(context.Background(), pause); err != nil {
+			klog.InfoS("runtime handler: cannot tell whether it applies recursive read-only mounts; taking it not to", "name", name, "err", err)
+		}
 		f := rt.Features()
 		klog.InfoS("runtime handler", "name", name, "binary", binary, "root", h.Root,
-			"featuresProbed", f.Probed, "recursiveReadOnlyMounts", f.RecursiveReadOnly, "userNamespaces", f.UserNamespaces, "probeError", f.Error)
+			"featuresProbed", f.Probed, "recursiveReadOnlyMounts", f.RecursiveReadOnly, "rroByTrial", f.RecursiveReadOnlyTried, "userNamespaces", f.UserNamespaces, "probeError", f.Error)
 		runtimes = append(runtimes, rt)
 	}
 	return runc.NewHandlers(cfg.DefaultRuntime, runtimes...)

@@ -20,13 +20,16 @@ const featuresTimeout = 10 * time.Second
 // Features is what an OCI runtime binary says it supports, asked through
 // its `features` subcommand (OCI runtime-spec features.md), as containerd
 // does. A binary without that subcommand (crun before 1.9, for one) leaves
-// Probed false and every capability false: unknown is never reported as
-// supported.
+// Probed false and every capability false but what a trial proves (see
+// ProbeRecursiveReadOnly): unknown is never reported as supported.
 type Features struct {
 	// Probed is true when the binary answered `features`.
 	Probed bool `json:"probed"`
 	// RecursiveReadOnly: the "rro" mount option is recognised.
 	RecursiveReadOnly bool `json:"recursiveReadOnlyMounts"`
+	// RecursiveReadOnlyTried: RecursiveReadOnly was found by a trial
+	// mount (ProbeRecursiveReadOnly), the binary having no `features`.
+	RecursiveReadOnlyTried bool `json:"recursiveReadOnlyTried,omitempty"`
 	// UserNamespaces: the user namespace is recognised and idmapped mounts
 	// are enabled, which user-namespaced pods need.
 	UserNamespaces bool `json:"userNamespaces"`

@@ -62,6 +62,21 @@ func (r *Runtime) SystemdCgroup() bool { return r.systemd }
 // Features is what the binary said it supports at start-up.
 func (r *Runtime) Features() Features { return r.features }
 
+// TryRecursiveReadOnly settles by a trial mount whether a binary that
+// could not answer `features` applies "rro" (exe: a static binary for the
+// probe's container). Called at start-up, before the handler is shared.
+func (r *Runtime) TryRecursiveReadOnly(ctx context.Context, exe string) error {
+	if r.features.Probed {
+		return nil
+	}
+	ok, err := ProbeRecursiveReadOnly(ctx, r.binary, exe)
+	if err != nil {
+		return err
+	}
+	r.features.RecursiveReadOnly, r.features.RecursiveReadOnlyTried = ok, true
+	return nil
+}
+
 // client returns a go-runc client that logs to logPath, so a failure can be
 // explained with runc's own words rather than "exit status 1".
 func (r *Runtime) client(logPath string) *gorunc.Runc {

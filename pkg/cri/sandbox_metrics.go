@@ -95,8 +95,6 @@ func addDetail(set *metricSet, u container.Usage, d container.CgroupDetail) {
 	set.add(mCFSPeriods, d.CFSPeriods)
 	set.add(mCFSThrottle, d.CFSThrottledPeriods)
 	set.add(mCFSThrSecs, seconds(d.CFSThrottledNanos))
-	set.add(mSpecPeriod, d.CPUPeriod)
-	set.add(mSpecShares, d.CPUShares)
 	set.add(mOOMEvents, d.OOMKills)
 	set.add(mProcesses, d.Processes)
 	set.add(mThreadsMax, d.TasksMax)
@@ -110,7 +108,7 @@ func addDetail(set *metricSet, u container.Usage, d container.CgroupDetail) {
 	for _, o := range []struct {
 		d metricDef
 		v container.Optional
-	}{{mMemMaxUsage, d.MemoryMaxUsage}, {mMemFailcnt, d.MemoryFailcnt}, {mMemKernel, d.MemoryKernel}, {mSwapLimit, d.SwapLimit}} {
+	}{{mSpecPeriod, d.CPUPeriod}, {mSpecShares, d.CPUShares}, {mMemMaxUsage, d.MemoryMaxUsage}, {mMemFailcnt, d.MemoryFailcnt}, {mMemKernel, d.MemoryKernel}, {mSwapLimit, d.SwapLimit}} {
 		if o.v.Ok {
 			set.add(o.d, o.v.Value)
 		}

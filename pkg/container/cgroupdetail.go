@@ -3,17 +3,15 @@
 package container
 
 import (
-	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
+	"fmt"
 	"strconv"
 	"strings"
-)
 
-// userHZ is the unit of v1's cpuacct.stat (USER_HZ, 100 on every Linux
-// architecture the kubelet runs on).
-const userHZ = 100
+	"github.com/opencontainers/cgroups"
+	cgroupsv1 "github.com/opencontainers/cgroups/fs"
+	"github.com/opencontainers/cgroups/fs2"
+	"github.com/opencontainers/cgroups/fscommon"
+)
 
 // Optional is a figure a kernel or configuration may not have.
 type Optional struct {
@@ -28,8 +26,9 @@ type CgroupDetail struct {
 	// CFS bandwidth: enforcement periods, throttled ones, time throttled.
 	CFSPeriods, CFSThrottledPeriods, CFSThrottledNanos uint64
 	// CPUPeriod is the CFS period in microseconds; CPUShares the v1
-	// shares (on v2, cpu.weight converted back as cAdvisor does).
-	CPUPeriod, CPUShares uint64
+	// shares (on v2, cpu.weight converted back as cAdvisor does). Both
+	// are missing on v2 where the cpu controller is not enabled.
+	CPUPeriod, CPUShares Optional
 	// Processes counts the processes (not threads) in the subtree.
 	Processes uint64
 	// TasksMax is pids.max, 0 when unlimited or without the controller.
@@ -47,168 +46,115 @@ type CgroupDetail struct {
 	FDs, Sockets uint64
 }
 
+// detailControllers are the controllers CgroupDetail is made of.
+const detailControllers = cgroups.CPU | cgroups.Memory | cgroups.Pids | cgroups.IO
+
 // readCgroupDetail reads everything, block I/O and descriptors included.
-func readCgroupDetail(path string, v2 bool) (CgroupDetail, error) {
-	d, err := readCgroupDetailAt(cgroupRoot, path, v2)
+func (h hierarchy) readCgroupDetail(path string) (CgroupDetail, error) {
+	r, err := h.read(path, detailControllers)
 	if err != nil {
-		return d, err
+		return CgroupDetail{}, err
 	}
-	if d.IO, err = readBlockIO(path, v2); err != nil {
-		return d, err
+	d := detailOf(r, h.swap)
+	// Settings and event counters are no stats to the library; its file
+	// helpers read them.
+	if r.v2 {
+		err = readSettingsV2(&d, r.dir(""))
+	} else {
+		err = readSettingsV1(&d, r)
 	}
-	procs := filepath.Join(cgroupRoot, path)
-	if !v2 {
-		procs = filepath.Join(cgroupRoot, "cpuacct", path)
+	if err != nil {
+		return d, gone(err, r.dir("memory"))
 	}
-	d.FDs, d.Sockets, err = countFDs(procs)
-	return d, err
+	pids, err := cgroups.GetAllPids(r.dir("cpuacct"))
+	if err != nil {
+		return d, gone(err, r.dir("cpuacct"))
+	}
+	d.Processes = uint64(len(pids))
+	d.FDs, d.Sockets = countFDs(pids)
+	return d, nil
 }
 
-// readCgroupDetailAt reads below root, which tests point at a fake tree.
-func readCgroupDetailAt(root, path string, v2 bool) (CgroupDetail, error) {
-	if v2 {
-		return readDetailV2(filepath.Join(root, path))
+// detailOf takes the metrics' figures from the library's stats. Where the
+// library reads a file the kernel lacks as zeros, the figure is Ok only
+// when its file must have been there.
+func detailOf(r cgroupRead, swap bool) CgroupDetail {
+	cpu, mem := r.stats.CpuStats, r.stats.MemoryStats
+	d := CgroupDetail{
+		CPUUserNanos: cpu.CpuUsage.UsageInUsermode, CPUSystemNanos: cpu.CpuUsage.UsageInKernelmode,
+		CFSPeriods: cpu.ThrottlingData.Periods, CFSThrottledPeriods: cpu.ThrottlingData.ThrottledPeriods,
+		CFSThrottledNanos: cpu.ThrottlingData.ThrottledTime,
+		TasksMax:          r.stats.PidsStats.Limit,
+		PageFaultsLocal:   mem.Stats["pgfault"], MajorPageFaultsLocal: mem.Stats["pgmajfault"],
+		IO: blockIOOf(r.stats.BlkioStats),
 	}
-	return readDetailV1(root, path)
+	if r.v2 {
+		// memory.peak came with Linux 5.19; a cgroup that ever ran a
+		// process has a peak above 0.
+		d.MemoryMaxUsage = Optional{mem.Usage.MaxUsage, mem.Usage.MaxUsage > 0}
+		k, ok := mem.Stats["kernel"] // Linux 5.18+
+		d.MemoryKernel = Optional{k, ok}
+		d.SwapLimit = Optional{limitOf(mem.SwapOnlyUsage.Limit), swap}
+		return d
+	}
+	d.MemoryMaxUsage = Optional{mem.Usage.MaxUsage, true}
+	d.MemoryFailcnt = Optional{mem.Usage.Failcnt, true}
+	// The kmem files are optional in the kernel; when they are there
+	// their usage or peak is above 0 in any cgroup that ran a process.
+	d.MemoryKernel = Optional{mem.KernelUsage.Usage, mem.KernelUsage != cgroups.MemoryData{}}
+	d.SwapLimit = Optional{limitOf(mem.SwapUsage.Limit), swap}
+	return d
 }
 
-func readDetailV2(dir string) (CgroupDetail, error) {
-	var d CgroupDetail
-	cpu, err := readKeyed(filepath.Join(dir, "cpu.stat"))
+func readSettingsV1(d *CgroupDetail, r cgroupRead) error {
+	cpu := r.dir("cpu")
+	if cpu == "" {
+		return fmt.Errorf("no cgroup v1 cpu controller for %s", r.dir("cpuacct"))
+	}
+	period, err := fscommon.GetCgroupParamUint(cpu, "cpu.cfs_period_us")
 	if err != nil {
-		return d, err
+		return err
 	}
-	d.CPUUserNanos, d.CPUSystemNanos = cpu["user_usec"]*1000, cpu["system_usec"]*1000
-	d.CFSPeriods, d.CFSThrottledPeriods, d.CFSThrottledNanos = cpu["nr_periods"], cpu["nr_throttled"], cpu["throttled_usec"]*1000
-	// cpu.max is "quota period"; cpu.weight 1..10000 (default 100).
-	if f, err := readFields(filepath.Join(dir, "cpu.max")); err == nil && len(f) == 2 {
-		d.CPUPeriod, _ = strconv.ParseUint(f[1], 10, 64)
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return d, err
-	}
-	if w, ok, err := readOptional(filepath.Join(dir, "cpu.weight")); err != nil {
-		return d, err
-	} else if ok && w > 0 {
-		d.CPUShares = 2 + (w-1)*262142/9999
-	}
-	events, err := readKeyed(filepath.Join(dir, "memory.events"))
+	shares, err := fscommon.GetCgroupParamUint(cpu, "cpu.shares")
 	if err != nil {
-		return d, err
+		return err
 	}
-	d.OOMKills = events["oom_kill"]
-	d.MemoryFailcnt = Optional{events["max"], true}
-	mem, err := readKeyed(filepath.Join(dir, "memory.stat"))
-	if err != nil {
-		return d, err
-	}
-	d.PageFaultsLocal, d.MajorPageFaultsLocal = mem["pgfault"], mem["pgmajfault"]
-	if k, ok := mem["kernel"]; ok { // Linux 5.18+
-		d.MemoryKernel = Optional{k, true}
-	}
-	if d.MemoryMaxUsage, err = readOptionalFigure(filepath.Join(dir, "memory.peak")); err != nil {
-		return d, err
-	}
-	if d.SwapLimit, err = readOptionalLimit(filepath.Join(dir, "memory.swap.max")); err != nil {
-		return d, err
-	}
-	if d.TasksMax, err = readPidsMax(filepath.Join(dir, "pids.max")); err != nil {
-		return d, err
-	}
-	d.Processes, err = countLines(dir, "cgroup.procs")
-	return d, err
+	d.CPUPeriod, d.CPUShares = Optional{period, true}, Optional{shares, true}
+	d.OOMKills, err = cgroupsv1.OOMKillCount(r.dir("memory")) // Linux 4.13+; before, 0
+	return err
 }
 
-func readDetailV1(root, path string) (CgroupDetail, error) {
-	var d CgroupDetail
-	cpuDir, memDir := filepath.Join(root, "cpuacct", path), filepath.Join(root, "memory", path)
-	cpuacct, err := readKeyed(filepath.Join(cpuDir, "cpuacct.stat"))
+func readSettingsV2(d *CgroupDetail, dir string) error {
+	var err error
+	if d.OOMKills, err = fs2.OOMKillCount(dir); err != nil {
+		return err
+	}
+	failcnt, err := fscommon.GetValueByKey(dir, "memory.events", "max")
 	if err != nil {
-		return d, err
+		return err
 	}
-	d.CPUUserNanos, d.CPUSystemNanos = cpuacct["user"]*(1e9/userHZ), cpuacct["system"]*(1e9/userHZ)
-	// cpu and cpuacct are usually one hierarchy, mounted under both names.
-	cfsDir := filepath.Join(root, "cpu", path)
-	cpu, err := readKeyed(filepath.Join(cfsDir, "cpu.stat"))
-	if err != nil {
-		return d, err
-	}
-	d.CFSPeriods, d.CFSThrottledPeriods, d.CFSThrottledNanos = cpu["nr_periods"], cpu["nr_throttled"], cpu["throttled_time"]
-	if d.CPUPeriod, err = readUint(filepath.Join(cfsDir, "cpu.cfs_period_us")); err != nil {
-		return d, err
-	}
-	if d.CPUShares, err = readUint(filepath.Join(cfsDir, "cpu.shares")); err != nil {
-		return d, err
-	}
-	oom, err := readKeyed(filepath.Join(memDir, "memory.oom_control"))
-	if err != nil {
-		return d, err
-	}
-	d.OOMKills = oom["oom_kill"] // Linux 4.13+; absent reads as 0
-	mem, err := readKeyed(filepath.Join(memDir, "memory.stat"))
-	if err != nil {
-		return d, err
-	}
-	d.PageFaultsLocal, d.MajorPageFaultsLocal = mem["pgfault"], mem["pgmajfault"]
-	for _, f := range []struct {
-		name string
-		to   *Optional
-	}{
-		{"memory.max_usage_in_bytes", &d.MemoryMaxUsage},
-		{"memory.failcnt", &d.MemoryFailcnt},
-		{"memory.kmem.usage_in_bytes", &d.MemoryKernel},
-	} {
-		if *f.to, err = readOptionalFigure(filepath.Join(memDir, f.name)); err != nil {
-			return d, err
+	d.MemoryFailcnt = Optional{failcnt, true}
+	// cpu.max ("quota period") and cpu.weight exist only where the cpu
+	// controller is enabled.
+	if s, err := fscommon.GetCgroupParamString(dir, "cpu.max"); err == nil {
+		f := strings.Fields(s)
+		if len(f) != 2 {
+			return fmt.Errorf("%s/cpu.max: %q", dir, s)
 		}
+		p, err := strconv.ParseUint(f[1], 10, 64)
+		if err != nil {
+			return fmt.Errorf("%s/cpu.max: %w", dir, err)
+		}
+		d.CPUPeriod = Optional{p, true}
+	} else if !notExist(err) {
+		return err
 	}
-	// memsw files exist only with swap accounting on.
-	if d.SwapLimit, err = readOptionalLimit(filepath.Join(memDir, "memory.memsw.limit_in_bytes")); err != nil {
-		return d, err
+	// cpu.weight 1..10000 back to shares 2..262144 with cAdvisor's linear
+	// formula, so container_spec_cpu_shares reads as cAdvisor's would.
+	if w, err := fscommon.GetCgroupParamUint(dir, "cpu.weight"); err == nil && w > 0 {
+		d.CPUShares = Optional{2 + (w-1)*262142/9999, true}
+	} else if err != nil && !notExist(err) {
+		return err
 	}
-	if d.TasksMax, err = readPidsMax(filepath.Join(root, "pids", path, "pids.max")); err != nil {
-		return d, err
-	}
-	d.Processes, err = countLines(cpuDir, "cgroup.procs")
-	return d, err
-}
-
-// readOptional reads a number from a file a kernel may not have.
-func readOptional(path string) (uint64, bool, error) {
-	v, err := readUint(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, false, nil
-	}
-	return v, err == nil, err
-}
-
-func readOptionalFigure(path string) (Optional, error) {
-	v, ok, err := readOptional(path)
-	return Optional{v, ok}, err
-}
-
-// readOptionalLimit reads a limit file a kernel may not have ("max" and
-// v1's unlimited value are 0).
-func readOptionalLimit(path string) (Optional, error) {
-	v, err := readLimit(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Optional{}, nil
-	}
-	return Optional{v, err == nil}, err
-}
-
-// readPidsMax reads pids.max; "max" and a missing controller are 0.
-func readPidsMax(path string) (uint64, error) {
-	v, err := readLimit(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
-	}
-	return v, err
-}
-
-func readFields(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return strings.Fields(string(data)), nil
+	return nil
 }

@@ -3,15 +3,15 @@
 package container
 
 import (
-	"bufio"
-	"errors"
+	"cmp"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/opencontainers/cgroups"
 	"golang.org/x/sys/unix"
 )
 
@@ -37,141 +37,60 @@ func (b BlockIO) DeviceName() string {
 	return id
 }
 
-func readBlockIO(path string, v2 bool) ([]BlockIO, error) {
-	return readBlockIOAt(cgroupRoot, path, v2)
-}
-
-// readBlockIOAt reads v1's blkio.throttle.io_service{_bytes,d}_recursive
-// or v2's io.stat; a cgroup without block I/O has no devices.
-func readBlockIOAt(root, path string, v2 bool) ([]BlockIO, error) {
+// blockIOOf gathers the library's per-operation entries into one figure
+// per device, in device order (v2's io.stat comes back as a map). The
+// library lays v2's rbytes/wbytes and rios/wios out as v1's Read and Write
+// entries; v1's Sync, Async, Discard and Total lines are left out.
+func blockIOOf(st cgroups.BlkioStats) []BlockIO {
 	devs := map[[2]uint64]*BlockIO{}
-	var order [][2]uint64
-	dev := func(id string) (*BlockIO, bool) {
-		maj, min, ok := strings.Cut(id, ":")
-		a, err1 := strconv.ParseUint(maj, 10, 64)
-		b, err2 := strconv.ParseUint(min, 10, 64)
-		if !ok || err1 != nil || err2 != nil {
-			return nil, false
-		}
-		k := [2]uint64{a, b}
-		if devs[k] == nil {
-			devs[k] = &BlockIO{Major: a, Minor: b}
-			order = append(order, k)
-		}
-		return devs[k], true
-	}
-	if v2 {
-		err := eachLine(filepath.Join(root, path, "io.stat"), func(f []string) {
-			if len(f) < 2 {
-				return
+	add := func(entries []cgroups.BlkioStatEntry, read, write func(*BlockIO, uint64)) {
+		for _, e := range entries {
+			if e.Op != "Read" && e.Op != "Write" {
+				continue
 			}
-			d, ok := dev(f[0])
-			if !ok {
-				return
+			k := [2]uint64{e.Major, e.Minor}
+			d := devs[k]
+			if d == nil {
+				d = &BlockIO{Major: e.Major, Minor: e.Minor}
+				devs[k] = d
 			}
-			for _, kv := range f[1:] {
-				k, v, _ := strings.Cut(kv, "=")
-				n, _ := strconv.ParseUint(v, 10, 64)
-				switch k {
-				case "rbytes":
-					d.ReadBytes = n
-				case "wbytes":
-					d.WriteBytes = n
-				case "rios":
-					d.Reads = n
-				case "wios":
-					d.Writes = n
-				}
-			}
-		})
-		if err != nil {
-			return nil, err
-		}
-	} else {
-		dir := filepath.Join(root, "blkio", path)
-		for _, file := range []struct {
-			name        string
-			read, write func(*BlockIO, uint64)
-		}{
-			{"blkio.throttle.io_service_bytes_recursive", func(d *BlockIO, n uint64) { d.ReadBytes = n }, func(d *BlockIO, n uint64) { d.WriteBytes = n }},
-			{"blkio.throttle.io_serviced_recursive", func(d *BlockIO, n uint64) { d.Reads = n }, func(d *BlockIO, n uint64) { d.Writes = n }},
-		} {
-			err := eachLine(filepath.Join(dir, file.name), func(f []string) {
-				if len(f) != 3 || (f[1] != "Read" && f[1] != "Write") {
-					return // "Total N", and the Sync/Async/Discard lines
-				}
-				d, ok := dev(f[0])
-				n, err := strconv.ParseUint(f[2], 10, 64)
-				if !ok || err != nil {
-					return
-				}
-				if f[1] == "Read" {
-					file.read(d, n)
-				} else {
-					file.write(d, n)
-				}
-			})
-			if err != nil {
-				return nil, err
+			if e.Op == "Read" {
+				read(d, e.Value)
+			} else {
+				write(d, e.Value)
 			}
 		}
 	}
-	out := make([]BlockIO, 0, len(order))
-	for _, k := range order {
-		out = append(out, *devs[k])
+	add(st.IoServiceBytesRecursive, func(d *BlockIO, n uint64) { d.ReadBytes = n }, func(d *BlockIO, n uint64) { d.WriteBytes = n })
+	add(st.IoServicedRecursive, func(d *BlockIO, n uint64) { d.Reads = n }, func(d *BlockIO, n uint64) { d.Writes = n })
+	out := make([]BlockIO, 0, len(devs))
+	for _, d := range devs {
+		out = append(out, *d)
 	}
-	return out, nil
-}
-
-func eachLine(path string, f func([]string)) error {
-	file, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer file.Close()
-	sc := bufio.NewScanner(file)
-	for sc.Scan() {
-		f(strings.Fields(sc.Text()))
-	}
-	return sc.Err()
+	slices.SortFunc(out, func(a, b BlockIO) int {
+		return cmp.Or(cmp.Compare(a.Major, b.Major), cmp.Compare(a.Minor, b.Minor))
+	})
+	return out
 }
 
 // countFDs counts the open file descriptors, and among them the sockets,
-// of every process in the subtree under dir (its cgroup.procs files). A
-// process that exits meanwhile is simply not counted.
-func countFDs(dir string) (fds, sockets uint64, err error) {
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+// of the processes pids (the library lists a cgroup's). A process that
+// exits meanwhile is simply not counted.
+func countFDs(pids []int) (fds, sockets uint64) {
+	for _, pid := range pids {
+		fdDir := filepath.Join("/proc", strconv.Itoa(pid), "fd")
+		ents, err := os.ReadDir(fdDir)
 		if err != nil {
-			if p != dir && errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
+			continue
 		}
-		if !d.IsDir() {
-			return nil
+		for _, e := range ents {
+			fds++
+			if target, err := os.Readlink(filepath.Join(fdDir, e.Name())); err == nil && strings.HasPrefix(target, "socket:") {
+				sockets++
+			}
 		}
-		err = eachLine(filepath.Join(p, "cgroup.procs"), func(f []string) {
-			if len(f) != 1 {
-				return
-			}
-			fdDir := filepath.Join("/proc", f[0], "fd")
-			ents, err := os.ReadDir(fdDir)
-			if err != nil {
-				return
-			}
-			for _, e := range ents {
-				fds++
-				if target, err := os.Readlink(filepath.Join(fdDir, e.Name())); err == nil && strings.HasPrefix(target, "socket:") {
-					sockets++
-				}
-			}
-		})
-		if p != dir && errors.Is(err, fs.ErrNotExist) {
-			return nil // a child cgroup removed meanwhile
-		}
-		return err
-	})
-	return fds, sockets, err
+	}
+	return fds, sockets
 }
 
 // FsCapacity is the filesystem a container's writable layer is on.

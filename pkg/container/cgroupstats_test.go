@@ -3,35 +3,21 @@
 package container
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 )
 
-func writeTree(t *testing.T, root string, files map[string]string) {
-	t.Helper()
-	for name, body := range files {
-		p := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// The kubelet evicts on the working set: usage minus inactive file cache.
+// The kubelet evicts on the working set: usage minus inactive file cache,
+// from the hierarchy's (total_*) figures on v1.
 func TestCgroupV1Usage(t *testing.T) {
 	root := t.TempDir()
-	writeTree(t, root, map[string]string{
-		"cpuacct/pod/c/cpuacct.usage":        "123456789\n",
-		"memory/pod/c/memory.usage_in_bytes": "10000000\n",
-		"memory/pod/c/memory.stat":           "cache 5\ntotal_cache 7000\ntotal_mapped_file 300\ntotal_swap 9\ntotal_inactive_file 4000000\ntotal_rss 3000000\ntotal_pgfault 77\ntotal_pgmajfault 2\n",
-		"memory/pod/c/memory.limit_in_bytes": "83886080\n",
-		"pids/pod/c/pids.current":            "3\n",
-	})
-	u, err := readCgroupUsageAt(root, "/pod/c", false)
+	writeTree(t, root, v1Files("/pod/c", map[string]string{
+		"cpuacct/cpuacct.usage":        "123456789\n",
+		"memory/memory.usage_in_bytes": "10000000\n",
+		"memory/memory.stat":           "cache 5\ntotal_cache 7000\ntotal_mapped_file 300\ntotal_swap 9\ntotal_inactive_file 4000000\ntotal_rss 3000000\ntotal_pgfault 77\ntotal_pgmajfault 2\n",
+		"memory/memory.limit_in_bytes": "83886080\n",
+		"pids/pids.current":            "3\n",
+	}))
+	u, err := v1Hierarchy(root).readCgroupUsage("/pod/c")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,14 +30,13 @@ func TestCgroupV1Usage(t *testing.T) {
 
 func TestCgroupV2Usage(t *testing.T) {
 	root := t.TempDir()
-	writeTree(t, root, map[string]string{
-		"pod/c/cpu.stat":       "usage_usec 2500\nuser_usec 2000\n",
-		"pod/c/memory.current": "8000000\n",
-		"pod/c/memory.stat":    "anon 3000000\nfile 5000\nfile_mapped 40\ninactive_file 9000000\npgfault 12\npgmajfault 1\n",
-		"pod/c/memory.max":     "max\n",
-		"pod/c/pids.current":   "2\n",
-	})
-	u, err := readCgroupUsageAt(root, "/pod/c", true)
+	writeTree(t, root, v2Files("/pod/c", map[string]string{
+		"cpu.stat":       "usage_usec 2500\nuser_usec 2000\nsystem_usec 500\n",
+		"memory.current": "8000000\n",
+		"memory.stat":    "anon 3000000\nfile 5000\nfile_mapped 40\ninactive_file 9000000\npgfault 12\npgmajfault 1\n",
+		"pids.current":   "2\n",
+	}))
+	u, err := hierarchy{v2: true, unified: root}.readCgroupUsage("/pod/c")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,8 +49,64 @@ func TestCgroupV2Usage(t *testing.T) {
 	}
 }
 
-func TestMissingCgroupIsAnError(t *testing.T) {
-	if _, err := readCgroupUsageAt(t.TempDir(), "/gone", false); err == nil {
-		t.Fatal("a missing cgroup should be reported")
+// Under the systemd driver the cgroup is where runc's systemd manager puts
+// it: the slice expanded, the container a scope named prefix-name.
+func TestSystemdPathUsage(t *testing.T) {
+	dir, err := cgroupDir("systemd", "kubepods-burstable-pod1.slice:podshim:abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1.slice/podshim-abc.scope"
+	if dir != want {
+		t.Fatalf("dir %q, want %q", dir, want)
+	}
+	v1, v2 := t.TempDir(), t.TempDir()
+	writeTree(t, v1, v1Files(want, map[string]string{"memory/memory.usage_in_bytes": "4096\n"}))
+	writeTree(t, v2, v2Files(want, map[string]string{"memory.current": "8192\n"}))
+	for _, tc := range []struct {
+		h     hierarchy
+		usage uint64
+	}{{v1Hierarchy(v1), 4096}, {hierarchy{v2: true, unified: v2}, 8192}} {
+		u, err := tc.h.readCgroupUsage(dir)
+		if err != nil || u.MemoryUsage != tc.usage {
+			t.Errorf("v2=%v: usage %d, %v; want %d", tc.h.v2, u.MemoryUsage, err, tc.usage)
+		}
+	}
+}
+
+// A cgroup that is not there is a container that is not running; the
+// library alone would read it as zeros.
+func TestMissingCgroupIsNotExist(t *testing.T) {
+	root := t.TempDir()
+	for _, h := range []hierarchy{v1Hierarchy(root), {v2: true, unified: root}} {
+		if _, err := h.readCgroupUsage("/gone"); !notExist(err) {
+			t.Errorf("v2=%v: %v, want not exist", h.v2, err)
+		}
+		if _, err := h.readCgroupDetail("/gone"); !notExist(err) {
+			t.Errorf("v2=%v detail: %v, want not exist", h.v2, err)
+		}
+	}
+	// v1: a cgroup gone from memory is gone, whatever cpuacct still has.
+	writeTree(t, root, map[string]string{"cpuacct/half/cpuacct.usage": "1\n"})
+	if _, err := v1Hierarchy(root).readCgroupUsage("/half"); !notExist(err) {
+		t.Errorf("half-removed cgroup: %v, want not exist", err)
+	}
+}
+
+// A cgroup that is there but cannot be read is an error, never zeros.
+func TestUnreadableCgroupIsAnError(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, v1Files("/bad", map[string]string{"memory/memory.usage_in_bytes": "garbage\n"}))
+	if _, err := v1Hierarchy(root).readCgroupUsage("/bad"); err == nil || notExist(err) {
+		t.Errorf("v1 garbage: %v, want an error", err)
+	}
+	// Without the memory controller v2 has no memory.stat at all.
+	writeTree(t, root, v2Files("/nomem", map[string]string{"cgroup.controllers": "cpu pids\n"}))
+	if _, err := (hierarchy{v2: true, unified: root}).readCgroupUsage("/nomem"); err == nil || notExist(err) {
+		t.Errorf("v2 without memory: %v, want an error", err)
+	}
+	// A v1 node must mount memory and cpuacct.
+	if _, err := v1Hierarchy(root, "cpu").readCgroupUsage("/bad"); err == nil || notExist(err) {
+		t.Errorf("v1 without memory mounted: %v, want an error", err)
 	}
 }

@@ -41,6 +41,7 @@ type Manager struct {
 	images    *storage.Store
 	sandboxes *sandbox.Manager
 	features  oci.KernelFeatures
+	cgroups   hierarchy // where stats read the containers' cgroups
 	oomMin    int
 	nofile    uint64
 	locks     keylock.Set
@@ -54,9 +55,11 @@ func New(opts Options, images *storage.Store, sandboxes *sandbox.Manager) (*Mana
 	if err != nil {
 		return nil, err
 	}
+	f := detectFeatures()
 	return &Manager{
 		opts: opts, store: st, images: images, sandboxes: sandboxes,
-		features: detectFeatures(), oomMin: oci.OOMScoreAdjFloor(), nofile: nofileLimit(),
+		features: f, cgroups: hostHierarchy(f.CgroupV2, f.SwapAccounting),
+		oomMin: oci.OOMScoreAdjFloor(), nofile: nofileLimit(),
 	}, nil
 }
 

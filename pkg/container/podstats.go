@@ -4,13 +4,12 @@ package container
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"path"
 	"strings"
 	"time"
 
+	"github.com/opencontainers/cgroups/systemd"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/podshim/podshim/sandbox"
@@ -38,10 +37,10 @@ func (m *Manager) PodUsage(pod *sandbox.Record) (PodUsage, error) {
 		return u, fmt.Errorf("stats of pod %s: %w", pod.ID, err)
 	}
 	u.OwnCgroup = own
-	switch cg, err := readCgroupUsage(dir, m.features.CgroupV2); {
+	switch cg, err := m.cgroups.readCgroupUsage(dir); {
 	case err == nil:
 		u.cgroupUsage, u.HasCgroup = cg, true
-	case errors.Is(err, fs.ErrNotExist):
+	case notExist(err):
 	default:
 		return u, fmt.Errorf("stats of pod %s: cgroup %s: %w", pod.ID, dir, err)
 	}
@@ -64,7 +63,7 @@ func podCgroupDir(driver string, pod *sandbox.Record) (string, bool, error) {
 	if !ok {
 		return "", false, fmt.Errorf("systemd cgroups path %q: want slice:prefix:name", pod.CgroupsPath)
 	}
-	dir, err := expandSlice(slice)
+	dir, err := systemd.ExpandSlice(slice)
 	return dir, true, err
 }
 
@@ -81,8 +80,8 @@ func (m *Manager) ContainerCgroup(r *Record) (string, error) {
 // Detail reads the figures only metrics need from the cgroup at dir
 // (from ContainerCgroup); ok is false when the cgroup is gone.
 func (m *Manager) Detail(dir string) (d CgroupDetail, ok bool, err error) {
-	d, err = readCgroupDetail(dir, m.features.CgroupV2)
-	if errors.Is(err, fs.ErrNotExist) {
+	d, err = m.cgroups.readCgroupDetail(dir)
+	if notExist(err) {
 		return d, false, nil
 	}
 	if err != nil {

@@ -4,9 +4,7 @@ package container
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -38,18 +36,18 @@ func (m *Manager) Usage(r *Record) (Usage, error) {
 	if err != nil {
 		return u, fmt.Errorf("stats of %s: %w", r.ID, err)
 	}
-	switch cg, err := readCgroupUsage(dir, m.features.CgroupV2); {
+	switch cg, err := m.cgroups.readCgroupUsage(dir); {
 	case err == nil:
 		u.cgroupUsage, u.HasCgroup = cg, true
-	case errors.Is(err, fs.ErrNotExist):
+	case notExist(err):
 		// Not running: runc removed the cgroup with the last process.
 	default:
 		return u, fmt.Errorf("stats of %s: cgroup %s: %w", r.ID, dir, err)
 	}
-	fs, err := m.images.RootfsUsage(r.ID)
+	layer, err := m.images.RootfsUsage(r.ID)
 	if err != nil {
 		return u, fmt.Errorf("stats of %s: %w", r.ID, err)
 	}
-	u.WritableBytes, u.WritableInodes, u.WritableMount = fs.UsedBytes, fs.InodesUsed, fs.Path
+	u.WritableBytes, u.WritableInodes, u.WritableMount = layer.UsedBytes, layer.InodesUsed, layer.Path
 	return u, nil
 }

@@ -4,6 +4,7 @@ package cri
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -34,7 +35,7 @@ func seconds(ns uint64) uint64 { return ns / uint64(time.Second) }
 // podMetrics builds a pod's metrics from one sample: per running
 // container its CPU, memory, processes and writable layer; for the pod
 // (container "POD", as cAdvisor labels the pause) its interfaces.
-func (s *Service) podMetrics(ps *podSample) *runtimeapi.PodSandboxMetrics {
+func (s *Service) podMetrics(ps *podSample) (*runtimeapi.PodSandboxMetrics, error) {
 	md := ps.pod.Config.GetMetadata()
 	out := &runtimeapi.PodSandboxMetrics{PodSandboxId: ps.pod.ID}
 	now := uint64(time.Now().Unix())
@@ -45,7 +46,7 @@ func (s *Service) podMetrics(ps *podSample) *runtimeapi.PodSandboxMetrics {
 		}
 		dir, err := s.containers.ContainerCgroup(m.rec)
 		if err != nil {
-			continue
+			return nil, err
 		}
 		image := m.rec.Config.GetImage().GetUserSpecifiedImage()
 		if image == "" {
@@ -72,8 +73,13 @@ func (s *Service) podMetrics(ps *podSample) *runtimeapi.PodSandboxMetrics {
 			set.add(mFsInodesFr, fs.InodesFree, fs.Device)
 		}
 		// The figures only metrics need; a container that stopped since
-		// its stats were read simply has none.
-		if d, ok, err := s.containers.Detail(dir); err == nil && ok {
+		// its stats were read simply has none, but a cgroup that is there
+		// and cannot be read fails the list, as its stats would.
+		d, ok, err := s.containers.Detail(dir)
+		if err != nil {
+			return nil, fmt.Errorf("metrics of %s: %w", m.rec.ID, err)
+		}
+		if ok {
 			addDetail(&set, u, d)
 		}
 		out.ContainerMetrics = append(out.ContainerMetrics, &runtimeapi.ContainerMetrics{ContainerId: m.rec.ID, Metrics: set.out})
@@ -85,7 +91,7 @@ func (s *Service) podMetrics(ps *podSample) *runtimeapi.PodSandboxMetrics {
 		}
 		out.Metrics = set.out
 	}
-	return out
+	return out, nil
 }
 
 // addDetail adds the metrics of what only metrics read (CgroupDetail).
@@ -95,8 +101,6 @@ func addDetail(set *metricSet, u container.Usage, d container.CgroupDetail) {
 	set.add(mCFSPeriods, d.CFSPeriods)
 	set.add(mCFSThrottle, d.CFSThrottledPeriods)
 	set.add(mCFSThrSecs, seconds(d.CFSThrottledNanos))
-	set.add(mSpecPeriod, d.CPUPeriod)
-	set.add(mSpecShares, d.CPUShares)
 	set.add(mOOMEvents, d.OOMKills)
 	set.add(mProcesses, d.Processes)
 	set.add(mThreadsMax, d.TasksMax)
@@ -110,7 +114,7 @@ func addDetail(set *metricSet, u container.Usage, d container.CgroupDetail) {
 	for _, o := range []struct {
 		d metricDef
 		v container.Optional
-	}{{mMemMaxUsage, d.MemoryMaxUsage}, {mMemFailcnt, d.MemoryFailcnt}, {mMemKernel, d.MemoryKernel}, {mSwapLimit, d.SwapLimit}} {
+	}{{mSpecPeriod, d.CPUPeriod}, {mSpecShares, d.CPUShares}, {mMemMaxUsage, d.MemoryMaxUsage}, {mMemFailcnt, d.MemoryFailcnt}, {mMemKernel, d.MemoryKernel}, {mSwapLimit, d.SwapLimit}} {
 		if o.v.Ok {
 			set.add(o.d, o.v.Value)
 		}
@@ -145,7 +149,14 @@ func (s *Service) listPodMetrics() ([]*runtimeapi.PodSandboxMetrics, error) {
 	}
 	out := make([]*runtimeapi.PodSandboxMetrics, 0, len(samples))
 	for _, ps := range samples {
-		out = append(out, s.podMetrics(ps))
+		pm, err := s.podMetrics(ps)
+		if err != nil {
+			if _, gerr := s.sandboxes.Get(ps.pod.ID); gerr != nil {
+				continue // removed meanwhile
+			}
+			return nil, toStatus(err)
+		}
+		out = append(out, pm)
 	}
 	return out, nil
 }

@@ -148,7 +148,7 @@ run: deps build tools
 	$(BIN)/podshim
 
 ## test: unit tests, root end-to-end tests (under runc, under crun, against a -race build), critest conformance, then a real one-node cluster
-test: deps build tools unit e2e e2e-crun e2e-race faults-short conformance node-e2e node-e2e-evented node-e2e-cri-stats
+test: deps build tools unit e2e e2e-crun e2e-race faults-short conformance node-e2e node-e2e-evented node-e2e-cri-stats test-node-image
 
 # Some unit tests need root and the CNI plugins (network/, sandbox/); make
 # test runs as root on a node, and `tools` builds the plugins first.
@@ -209,6 +209,18 @@ node-e2e-cri-stats: build tools kube $(BIN)/crictl $(BIN)/test-registry
 ## conformance: critest against a podshim on temporary dirs, images from a loopback registry, once per runtime handler
 conformance: build tools $(BIN)/critest $(BIN)/crictl $(BIN)/test-registry
 	BIN=$(BIN) test/conformance/run.sh
+
+## node-image: the node image (Dockerfile) as $(NODE_IMAGE), built with buildah and no registry
+## (test/nodeimage/build.sh: a debootstrap base from the host's Debian mirror, the host's Go)
+NODE_IMAGE ?= localhost/podshim-node:$(VERSION)
+.PHONY: node-image test-node-image
+node-image:
+	VERSION=$(VERSION) bash test/nodeimage/build.sh $(NODE_IMAGE)
+
+# Builds the node image, checks its version, layout and doctor, and runs a
+# pod through it started as a kind-style node container.
+test-node-image: build tools $(BIN)/crictl
+	cd test/nodeimage && PODSHIM_NODEIMAGE_TEST=1 BIN=$(BIN) VERSION=$(VERSION) $(GO) test -count=1 -v -timeout 30m .
 
 ## node-conformance: the upstream [NodeConformance] specs of test/e2e_node against podshim, offline
 .PHONY: node-conformance

@@ -25,12 +25,15 @@ CNI_PKG_loopback := github.com/containernetworking/plugins/plugins/main/loopback
 CNI_PKG_host-local := github.com/containernetworking/plugins/plugins/ipam/host-local
 CNI_PKG_portmap := github.com/containernetworking/plugins/plugins/meta/portmap
 
-# System packages: a C toolchain and libseccomp for runc's seccomp support,
-# musl-tools for the static pause binary, iptables for portmap, busybox for
-# the offline test images, e2fsprogs for the node tests' loop-mounted image
-# filesystem, netcat-openbsd for the node images' agnhost stand-in (its nc),
-# criu for checkpoint/restore, crun for the second runtime handler.
-APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev musl-tools iptables iproute2 busybox e2fsprogs netcat-openbsd criu crun
+# System packages. To build: a C toolchain and libseccomp for runc's seccomp
+# support, musl-tools for the static pause binary; the node image's builder
+# stage installs exactly these (Dockerfile: make deps APT_PACKAGES=...).
+# To run and test: iptables for portmap, busybox for the offline test images,
+# e2fsprogs for the node tests' loop-mounted image filesystem, netcat-openbsd
+# for the node images' agnhost stand-in (its nc), criu for checkpoint/restore,
+# crun for the second runtime handler.
+BUILD_APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev musl-tools
+APT_PACKAGES := $(BUILD_APT_PACKAGES) iptables iproute2 busybox e2fsprogs netcat-openbsd criu crun
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 
@@ -63,7 +66,7 @@ $(BIN)/pause: sandbox/pause/pause.c | deps
 	@mkdir -p $(BIN)
 	musl-gcc -static -Os -s -Wall -Werror -o $@ $<
 
-## install: podshim, its monitor, pause, runc and the CNI plugins into $(PREFIX)/lib/podshim (with
+## install: podshim, its monitor, pause, runc, crun-hybrid and the CNI plugins into $(PREFIX)/lib/podshim (with
 ## $(PREFIX)/bin/podshim linking there), the systemd unit, and /etc/podshim/config.toml and
 ## /etc/crictl.yaml when none exist. DESTDIR stages the whole tree elsewhere (packaging, tests).
 PREFIX ?= /usr/local
@@ -77,7 +80,7 @@ install: build tools
 	install -d $(DESTDIR)$(PODSHIM_LIBDIR)/cni $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/podshim
 	@# install(1) replaces each file by a new inode: a running daemon and its
 	@# pods' monitors keep the binaries they started from.
-	install -m 0755 $(BIN)/podshim $(BIN)/podshim-monitor $(BIN)/pause $(BIN)/runc $(DESTDIR)$(PODSHIM_LIBDIR)/
+	install -m 0755 $(BIN)/podshim $(BIN)/podshim-monitor $(BIN)/pause $(BIN)/runc $(BIN)/crun-hybrid $(DESTDIR)$(PODSHIM_LIBDIR)/
 	install -m 0755 $(addprefix $(BIN)/cni/,$(CNI_PLUGINS)) $(DESTDIR)$(PODSHIM_LIBDIR)/cni/
 	ln -sfn ../lib/podshim/podshim $(DESTDIR)$(PREFIX)/bin/podshim
 	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' cmd/podshim/podshim.service > $(BIN)/podshim.service
@@ -145,7 +148,7 @@ run: deps build tools
 	$(BIN)/podshim
 
 ## test: unit tests, root end-to-end tests (under runc, under crun, against a -race build), critest conformance, then a real one-node cluster
-test: deps build tools unit e2e e2e-crun e2e-race faults-short conformance node-e2e node-e2e-evented node-e2e-cri-stats
+test: deps build tools unit e2e e2e-crun e2e-race faults-short conformance node-e2e node-e2e-evented node-e2e-cri-stats test-node-image
 
 # Some unit tests need root and the CNI plugins (network/, sandbox/); make
 # test runs as root on a node, and `tools` builds the plugins first.
@@ -206,6 +209,18 @@ node-e2e-cri-stats: build tools kube $(BIN)/crictl $(BIN)/test-registry
 ## conformance: critest against a podshim on temporary dirs, images from a loopback registry, once per runtime handler
 conformance: build tools $(BIN)/critest $(BIN)/crictl $(BIN)/test-registry
 	BIN=$(BIN) test/conformance/run.sh
+
+## node-image: the node image (Dockerfile) as $(NODE_IMAGE), built with buildah and no registry
+## (test/nodeimage/build.sh: a debootstrap base from the host's Debian mirror, the host's Go)
+NODE_IMAGE ?= localhost/podshim-node:$(VERSION)
+.PHONY: node-image test-node-image
+node-image:
+	VERSION=$(VERSION) bash test/nodeimage/build.sh $(NODE_IMAGE)
+
+# Builds the node image, checks its version, layout and doctor, and runs a
+# pod through it started as a kind-style node container.
+test-node-image: build tools $(BIN)/crictl
+	cd test/nodeimage && PODSHIM_NODEIMAGE_TEST=1 BIN=$(BIN) VERSION=$(VERSION) $(GO) test -count=1 -v -timeout 30m .
 
 ## node-conformance: the upstream [NodeConformance] specs of test/e2e_node against podshim, offline
 .PHONY: node-conformance

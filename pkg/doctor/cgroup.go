@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -15,7 +16,14 @@ import (
 )
 
 // cgroupMounts is what mountinfo says about cgroups: the v1 hierarchies'
-// controllers by mount point, and the cgroup2 mount points.
+// controllers by mount point, and the cgroup2 mount points, each once.
+//
+// A mount point can be listed more than once: mounts stacked on the same
+// path, as in a container whose runtime mounts /sys/fs/cgroup over a tree
+// that already holds the host's cgroup mounts (buildah run, a privileged
+// pod binding the host's /sys/fs/cgroup). Only the top one is reachable
+// by path, and it is the last listed, so for a v1 hierarchy the last entry
+// wins and a cgroup2 mount point is kept once, where it first appears.
 type cgroupMounts struct {
 	v1 map[string][]string
 	v2 []string
@@ -44,7 +52,9 @@ func readCgroupMounts(mountinfo io.Reader) cgroupMounts {
 			}
 			m.v1[pre[4]] = ctrls
 		case "cgroup2":
-			m.v2 = append(m.v2, pre[4])
+			if !slices.Contains(m.v2, pre[4]) {
+				m.v2 = append(m.v2, pre[4])
+			}
 		}
 	}
 	return m

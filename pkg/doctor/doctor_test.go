@@ -48,6 +48,33 @@ func TestReadCgroupMountsHybrid(t *testing.T) {
 	}
 }
 
+// A container's view of a hybrid host: the runtime mounted its own
+// /sys/fs/cgroup tree over one that already held the host's (buildah run
+// under chroot isolation), so every cgroup mount point is listed twice.
+// Each is reported once.
+func TestReadCgroupMountsStackedListsEachMountOnce(t *testing.T) {
+	const mi = `600 590 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+601 600 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+602 600 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
+603 600 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+610 600 0:28 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - tmpfs tmpfs rw,mode=755
+611 610 0:32 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec,relatime - cgroup cgroup rw,memory
+612 610 0:36 / /sys/fs/cgroup/pids rw,nosuid,nodev,noexec,relatime - cgroup cgroup rw,pids
+613 610 0:38 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw
+`
+	m := readCgroupMounts(strings.NewReader(mi))
+	want := map[string][]string{
+		"/sys/fs/cgroup/memory": {"memory"},
+		"/sys/fs/cgroup/pids":   {"pids"},
+	}
+	if !reflect.DeepEqual(m.v1, want) {
+		t.Errorf("v1 = %v, want %v", m.v1, want)
+	}
+	if !reflect.DeepEqual(m.v2, []string{"/sys/fs/cgroup/unified"}) {
+		t.Errorf("v2 = %v, want the side mount once", m.v2)
+	}
+}
+
 func TestMissingRequiredFailsTheVerdict(t *testing.T) {
 	results := []Result{
 		{Check: "kernel", Status: OK, Required: true, Detail: "Linux 6.1"},

@@ -39,7 +39,7 @@ func TestMakeInstallLaysOutTheTree(t *testing.T) {
 	dest := t.TempDir()
 	makeInstall(t, dest)
 	lib := filepath.Join(dest, "usr/local/lib/podshim")
-	for _, f := range []string{"podshim", "podshim-monitor", "pause", "runc", "cni/bridge", "cni/host-local", "cni/loopback", "cni/portmap"} {
+	for _, f := range []string{"podshim", "podshim-monitor", "pause", "runc", "crun-hybrid", "cni/bridge", "cni/host-local", "cni/loopback", "cni/portmap"} {
 		st, err := os.Stat(filepath.Join(lib, f))
 		if err != nil || st.Mode().Perm() != 0o755 {
 			t.Errorf("%s: %v %v", f, err, st)

@@ -112,25 +112,26 @@ func (h hierarchy) readV1(rel string, which cgroups.Controller) (cgroupRead, err
 }
 
 // countPids stands in for pids.current where the pids controller is
-// missing: the processes of the subtree, as the library lists them
-// (processes, not threads: the kernel counts threads only in pids).
+// missing (see countProcs).
 func (r cgroupRead) countPids(dir string) error {
-	pids, err := cgroups.GetAllPids(dir)
-	if err != nil {
-		return err
-	}
-	r.stats.PidsStats.Current = uint64(len(pids))
-	return nil
+	n, err := countProcs(dir)
+	r.stats.PidsStats.Current = n
+	return err
 }
 
 func notExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
 
 // gone turns a failed read of a cgroup that has since been removed (its
 // last process exited meanwhile) into fs.ErrNotExist, and a read that
-// succeeded only because its files had vanished likewise.
+// succeeded only because its files had vanished likewise. A file missing
+// from a cgroup that is still there is a plain error: the cgroup is not
+// gone, it lacks a figure.
 func gone(err error, dir string) error {
 	if !cgroups.PathExists(dir) {
 		return fs.ErrNotExist
+	}
+	if err != nil && notExist(err) {
+		return fmt.Errorf("cgroup %s is there but a file of it is missing: %v", dir, err)
 	}
 	return err
 }

@@ -110,3 +110,45 @@ func TestUnreadableCgroupIsAnError(t *testing.T) {
 		t.Errorf("v1 without memory mounted: %v, want an error", err)
 	}
 }
+
+// v2 without the pids controller counts the subtree's processes; with
+// swap accounted the swap figure is memory.swap.current.
+func TestCgroupV2UsageSwapAndNoPids(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, v2Files("/pod", map[string]string{
+		"cgroup.controllers":  "cpu memory\n",
+		"cgroup.procs":        "10\n",
+		"memory.swap.current": "4096\n",
+		"memory.max":          "83886080\n",
+	}))
+	writeTree(t, root, map[string]string{"pod/a/cgroup.procs": "11\n12\n"})
+	u, err := hierarchy{v2: true, unified: root, swap: true}.readCgroupUsage("/pod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Tasks != 3 || u.MemorySwap != 4096 || u.MemoryLimit != 83886080 {
+		t.Fatalf("tasks %d swap %d limit %d, want 3, 4096 and 83886080", u.Tasks, u.MemorySwap, u.MemoryLimit)
+	}
+}
+
+// A figure whose file is missing or incomplete is an error, not a zero:
+// the stats RPCs read only the files their figures come from.
+func TestMissingUsageFileIsAnError(t *testing.T) {
+	root := t.TempDir()
+	files := v1Files("/c", nil)
+	delete(files, "memory/c/memory.stat")
+	writeTree(t, root, files)
+	if _, err := v1Hierarchy(root).readCgroupUsage("/c"); err == nil || notExist(err) {
+		t.Errorf("v1 without memory.stat: %v, want an error", err)
+	}
+	writeTree(t, root, v2Files("/v2", map[string]string{"cpu.stat": "user_usec 1\n"}))
+	if _, err := (hierarchy{v2: true, unified: root}).readCgroupUsage("/v2"); err == nil || notExist(err) {
+		t.Errorf("v2 cpu.stat without usage_usec: %v, want an error", err)
+	}
+	// Swap accounted but no memory.swap.current: the node is not what
+	// the daemon found at start.
+	writeTree(t, root, v2Files("/noswap", nil))
+	if _, err := (hierarchy{v2: true, unified: root, swap: true}).readCgroupUsage("/noswap"); err == nil || notExist(err) {
+		t.Errorf("v2 swap accounted without memory.swap.current: %v, want an error", err)
+	}
+}

@@ -21,18 +21,9 @@ func (m *Manager) NewNetNS(podID string) (string, error) {
 	if err := validPodID(podID); err != nil {
 		return "", err
 	}
-	path := filepath.Join(m.netnsDir, podID)
-
-	// The mount point is created exclusively: two sandboxes can never end
-	// up sharing one pinned namespace, and an existing pin is never
-	// mounted over (which would hide, and leak, the first one).
-	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o444)
+	path, err := m.netnsMountPoint(podID)
 	if err != nil {
-		return "", fmt.Errorf("create netns mount point for pod %s: %w", podID, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
-		return "", fmt.Errorf("close netns mount point %s: %w", path, err)
+		return "", err
 	}
 
 	errc := make(chan error, 1)
@@ -42,6 +33,42 @@ func (m *Manager) NewNetNS(podID string) (string, error) {
 		// new namespace is already gone; only the file is left.
 		os.Remove(path)
 		return "", fmt.Errorf("pin netns for pod %s: %w", podID, err)
+	}
+	return path, nil
+}
+
+// netnsMountPoint creates the file a pod's netns is pinned on. It is
+// created exclusively: two sandboxes can never end up sharing one pinned
+// namespace, and an existing pin is never mounted over (which would hide,
+// and leak, the first one).
+func (m *Manager) netnsMountPoint(podID string) (string, error) {
+	path := filepath.Join(m.netnsDir, podID)
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o444)
+	if err != nil {
+		return "", fmt.Errorf("create netns mount point for pod %s: %w", podID, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
+		return "", fmt.Errorf("close netns mount point %s: %w", path, err)
+	}
+	return path, nil
+}
+
+// PinNetNS pins the network namespace process pid is in, at the same place
+// NewNetNS would: for a user-namespaced pod, whose pause makes its network
+// namespace inside the pod's user namespace so that the pod's root owns it.
+func (m *Manager) PinNetNS(podID string, pid int) (string, error) {
+	if err := validPodID(podID); err != nil {
+		return "", err
+	}
+	path, err := m.netnsMountPoint(podID)
+	if err != nil {
+		return "", err
+	}
+	src := fmt.Sprintf("/proc/%d/ns/net", pid)
+	if err := unix.Mount(src, path, "", unix.MS_BIND, ""); err != nil {
+		os.Remove(path)
+		return "", fmt.Errorf("pin netns of pod %s from %s: %w", podID, src, err)
 	}
 	return path, nil
 }

@@ -24,6 +24,7 @@ import (
 // Network is what sandboxes need of pod networking.
 type Network interface {
 	NewNetNS(podID string) (string, error)
+	PinNetNS(podID string, pid int) (string, error)
 	RemoveNetNS(path string) error
 	Setup(ctx context.Context, pod network.Pod, netnsPath string) (network.Result, error)
 	Teardown(ctx context.Context, pod network.Pod, netnsPath string) error
@@ -46,6 +47,9 @@ type Options struct {
 	HostHosts      string
 	// Monitor says how to start each pod's monitor.
 	Monitor MonitorOptions
+	// IDMappedLayers: this node can make the idmapped overlays a
+	// user-namespaced pod's containers need (see idmap.ProbeOverlay).
+	IDMappedLayers bool
 }
 
 // Manager runs pod sandboxes.

@@ -27,6 +27,10 @@ var ErrInvalid = errors.New("invalid pod sandbox config")
 // ErrUnsupported marks a valid request for something podshim cannot do yet.
 var ErrUnsupported = errors.New("not supported by podshim yet")
 
+// ErrNodeLacks marks a valid request for something podshim does, which this
+// node's kernel, filesystem or runtime binary cannot.
+var ErrNodeLacks = errors.New("not possible on this node")
+
 // validate refuses what can never work, before anything is created.
 func validate(cfg *runtimeapi.PodSandboxConfig, handler string) error {
 	md := cfg.GetMetadata()
@@ -39,12 +43,16 @@ func validate(cfg *runtimeapi.PodSandboxConfig, handler string) error {
 	if err := oci.CheckSysctls(cfg.GetLinux().GetSysctls(), hostNetwork(cfg), hostIPC(cfg)); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	// An absent UsernsOptions means the host's user namespace; its zero
-	// mode would read as POD.
-	if u := cfg.GetLinux().GetSecurityContext().GetNamespaceOptions().GetUsernsOptions(); u != nil && u.GetMode() == runtimeapi.NamespaceMode_POD {
-		return fmt.Errorf("%w: user namespaces for pods", ErrUnsupported)
+	if err := checkUserns(cfg); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	return nil
+}
+
+// netOutcome is what wiring a pod's network gave.
+type netOutcome struct {
+	res network.Result
+	err error
 }
 
 // undo is a stack of cleanup steps for a create that fails part-way.
@@ -66,6 +74,12 @@ func (m *Manager) Run(ctx context.Context, cfg *runtimeapi.PodSandboxConfig, han
 	rt, err := m.handlers.Resolve(handler)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	userns := podUserns(cfg)
+	if userns != nil {
+		if err := m.usernsSupported(rt); err != nil {
+			return nil, err
+		}
 	}
 	r := &Record{ID: records.NewID(), Config: cfg, RuntimeHandler: handler, Runtime: rt.Name(), CreatedAt: time.Now().UnixNano()}
 	name := nameOf(cfg.GetMetadata())
@@ -107,15 +121,14 @@ func (m *Manager) Run(ctx context.Context, cfg *runtimeapi.PodSandboxConfig, han
 	}
 
 	// The network is wired while the pause process starts: both need only
-	// the pinned netns, and CNI is the slowest step of a pod's start.
-	type netOutcome struct {
-		res network.Result
-		err error
-	}
+	// the pinned netns, and CNI is the slowest step of a pod's start. A
+	// user-namespaced pod's netns is made by its pause, and wired after.
 	netDone := make(chan netOutcome, 1)
-	if hostNetwork(cfg) {
+	switch {
+	case hostNetwork(cfg):
 		netDone <- netOutcome{}
-	} else {
+	case userns != nil:
+	default:
 		if r.NetNSPath, err = m.net.NewNetNS(r.ID); err != nil {
 			return nil, fmt.Errorf("network namespace: %w", err)
 		}
@@ -141,6 +154,13 @@ func (m *Manager) Run(ctx context.Context, cfg *runtimeapi.PodSandboxConfig, han
 	go func() { monDone <- m.startMonitor(ctx, r, rt) }()
 	cleanup.push(func() { m.stopMonitor(context.WithoutCancel(ctx), r) })
 	startErr := m.startPause(ctx, r, rt, hostname)
+	if userns != nil {
+		if startErr == nil {
+			netDone <- m.wireOwnNetNS(ctx, r, &cleanup)
+		} else {
+			netDone <- netOutcome{}
+		}
+	}
 	netRes := <-netDone
 	monErr := <-monDone
 	if startErr != nil {
@@ -239,6 +259,9 @@ func (m *Manager) startPause(ctx context.Context, r *Record, rt *runc.Runtime, h
 		Sysctls:     cfg.GetLinux().GetSysctls(),
 		OOMScoreAdj: m.oomScoreAdj,
 		Annotations: map[string]string{"io.kubernetes.cri.sandbox-id": r.ID},
+	}
+	if u := podUserns(cfg); u != nil {
+		in.UIDMappings, in.GIDMappings = idMappings(u)
 	}
 	if sc := cfg.GetLinux().GetSecurityContext(); sc != nil {
 		if u := sc.GetRunAsUser(); u != nil {

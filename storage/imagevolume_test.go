@@ -22,7 +22,7 @@ func TestImageVolumesAreReadOnlyAndGoWithTheRootfs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.CreateRootfs("c1", refOne); err != nil {
+	if _, err := s.CreateRootfs("c1", refOne, nil); err != nil {
 		t.Fatal(err)
 	}
 	v0, err := s.MountImageVolume("c1", 0, refOne) // one layer: a read-only bind

@@ -18,6 +18,11 @@ type Options struct {
 	// ContainersDir holds containers' writable layers and overlay mount
 	// points; default: "containers" beside Root.
 	ContainersDir string
+	// MountDir holds the mount points of user-namespaced containers'
+	// rootfs: it is traversable by anyone (0711), as their root, an
+	// unprivileged host user, must reach its rootfs, while ContainersDir
+	// keeps every writable layer private.
+	MountDir string
 	// Mirrors maps a normalised registry host ("docker.io",
 	// "registry.k8s.io", "127.0.0.1:5000") to endpoints such as
 	// "http://127.0.0.1:5000" or "https://mirror.example:443", tried in
@@ -81,6 +86,9 @@ func (o Options) withDefaults() (Options, error) {
 	o.Root = filepath.Clean(root)
 	if o.ContainersDir == "" {
 		o.ContainersDir = filepath.Join(filepath.Dir(o.Root), "containers")
+	}
+	if o.MountDir == "" {
+		o.MountDir = filepath.Join(filepath.Dir(o.Root), "rootfs")
 	}
 	if o.ProgressTimeout <= 0 {
 		o.ProgressTimeout = defaultProgressTimeout

@@ -14,12 +14,17 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 	"k8s.io/klog/v2"
+
+	"github.com/podshim/podshim/pkg/idmap"
 )
 
 // rootfsRecord is what the store keeps for a container's rootfs.
 type rootfsRecord struct {
 	ImageID string          `json:"imageID"`
 	DiffIDs []digest.Digest `json:"diffIDs"`
+	// Mountpoint is where an idmapped rootfs is mounted (in MountDir);
+	// empty for the usual <ContainersDir>/<id>/rootfs.
+	Mountpoint string `json:"mountpoint,omitempty"`
 }
 
 func forEachRootfs(tx *bolt.Tx, fn func(id string, r rootfsRecord) error) error {
@@ -52,11 +57,23 @@ func (s *Store) VolumesDir(containerID string) (string, error) {
 	return filepath.Join(s.rootfsDir(containerID), "volumes"), nil
 }
 
+// IDMap makes a rootfs for a user-namespaced container: its layers are
+// seen through the pod's user namespace, so their root-owned files belong
+// to the pod's root, and its writable layer belongs to the host IDs that
+// root maps to.
+type IDMap struct {
+	// Userns is the pod's user namespace, /proc/<pid>/ns/user.
+	Userns string
+	// RootUID and RootGID are the host IDs of the namespace's root.
+	RootUID, RootGID int
+}
+
 // CreateRootfs mounts a container's root filesystem: an overlay of the
-// image's unpacked layers under a fresh writable layer. The layers are
-// recorded as in use first, so removing the image meanwhile keeps them.
-// It returns the mount point. On failure nothing is left behind.
-func (s *Store) CreateRootfs(containerID, imageRef string) (_ string, err error) {
+// image's unpacked layers under a fresh writable layer, the layers
+// idmapped when idm is set. The layers are recorded as in use first, so
+// removing the image meanwhile keeps them. It returns the mount point. On
+// failure nothing is left behind.
+func (s *Store) CreateRootfs(containerID, imageRef string, idm *IDMap) (_ string, err error) {
 	if err := validContainerID(containerID); err != nil {
 		return "", err
 	}
@@ -64,7 +81,12 @@ func (s *Store) CreateRootfs(containerID, imageRef string) (_ string, err error)
 	if err != nil {
 		return "", fmt.Errorf("rootfs of %s: %w", containerID, err)
 	}
-	rec, _ := json.Marshal(rootfsRecord{ImageID: img.ID, DiffIDs: img.Layers})
+	dir := s.rootfsDir(containerID)
+	target := filepath.Join(dir, "rootfs")
+	if idm != nil {
+		target = filepath.Join(s.opts.MountDir, containerID)
+	}
+	rec, _ := json.Marshal(rootfsRecord{ImageID: img.ID, DiffIDs: img.Layers, Mountpoint: mountpointOf(target, idm)})
 	// Under gcMu: a collection between Get and this write could otherwise
 	// delete the layers of an image removed in between.
 	s.gcMu.Lock()
@@ -89,7 +111,6 @@ func (s *Store) CreateRootfs(containerID, imageRef string) (_ string, err error)
 		}
 	}()
 
-	dir := s.rootfsDir(containerID)
 	for _, sub := range []string{"upper", "work", "rootfs"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return "", fmt.Errorf("rootfs of %s: %w", containerID, err)
@@ -104,7 +125,25 @@ func (s *Store) CreateRootfs(containerID, imageRef string) (_ string, err error)
 		}
 		lowers = append(lowers, lower)
 	}
-	target := filepath.Join(dir, "rootfs")
+	if idm != nil {
+		if err := os.MkdirAll(s.opts.MountDir, 0o711); err != nil {
+			return "", fmt.Errorf("rootfs of %s: %w", containerID, err)
+		}
+		if err := os.Mkdir(target, 0o755); err != nil {
+			return "", fmt.Errorf("rootfs of %s: %w", containerID, err)
+		}
+		release, err := s.idmapLayers(dir, lowers, idm)
+		if err != nil {
+			return "", fmt.Errorf("rootfs of %s: %w", containerID, err)
+		}
+		// The overlay holds its own references to the idmapped layers:
+		// their mounts are not needed once it is made, or if it fails.
+		defer func() {
+			if rerr := release(); rerr != nil {
+				klog.ErrorS(rerr, "Release idmapped layers", "container", containerID)
+			}
+		}()
+	}
 	if len(lowers) == 0 {
 		// An image with no layer: the writable layer is the whole rootfs.
 		err = unix.Mount(filepath.Join(dir, "upper"), target, "", unix.MS_BIND, "")
@@ -122,6 +161,84 @@ func (s *Store) CreateRootfs(containerID, imageRef string) (_ string, err error)
 	return target, nil
 }
 
+// mountpointOf is what the record keeps of a rootfs's mount point.
+func mountpointOf(target string, idm *IDMap) string {
+	if idm == nil {
+		return ""
+	}
+	return target
+}
+
+// idmapLayers replaces each lower layer with an idmapped copy mounted in
+// dir/l, and gives the writable layer to the namespace's root.
+func (s *Store) idmapLayers(dir string, lowers []string, idm *IDMap) (func() error, error) {
+	for _, sub := range []string{"upper", "work"} {
+		if err := os.Chown(filepath.Join(dir, sub), idm.RootUID, idm.RootGID); err != nil {
+			return nil, fmt.Errorf("writable layer for a user namespace: %w", err)
+		}
+	}
+	ns, err := idmap.OpenUserns(idm.Userns)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(ns)
+	paths, release, err := idmap.Layers(lowers, ns, filepath.Join(dir, "l"))
+	if err != nil {
+		return nil, err
+	}
+	copy(lowers, paths)
+	return release, nil
+}
+
+// removeMountpoint unmounts and removes the mount point in MountDir of a
+// user-namespaced container's rootfs, if it has one.
+func (s *Store) removeMountpoint(containerID string) error {
+	var rec rootfsRecord
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketRootfs).Get([]byte(containerID)); v != nil {
+			return json.Unmarshal(v, &rec)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("rootfs record: %w", err)
+	}
+	// The record may be gone, or a crash may have come before it was
+	// written: the place is known from the ID all the same.
+	p := filepath.Join(s.opts.MountDir, containerID)
+	if rec.Mountpoint != "" && rec.Mountpoint != p {
+		return fmt.Errorf("rootfs record names mount point %s, not %s", rec.Mountpoint, p)
+	}
+	if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("unmount %s: %w", p, err)
+	}
+	// Remove, not RemoveAll: should the unmount not have taken, nothing
+	// below is deleted.
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove mount point: %w", err)
+	}
+	return nil
+}
+
+// unmountIdmappedLayers unmounts whatever idmapLayers left mounted in
+// dir/l.
+func unmountIdmappedLayers(dir string) error {
+	entries, err := os.ReadDir(filepath.Join(dir, "l"))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("idmapped layers: %w", err)
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, "l", e.Name())
+		if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("unmount idmapped layer %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
 // RemoveRootfs unmounts and deletes a container's rootfs, writable layer
 // included, and releases its layers (deleting those no image or other
 // container uses). Removing a rootfs that does not exist succeeds.
@@ -135,9 +252,17 @@ func (s *Store) RemoveRootfs(containerID string) error {
 	if err := s.unmountImageVolumes(containerID); err != nil {
 		return fmt.Errorf("remove rootfs of %s: %w", containerID, err)
 	}
+	if err := s.removeMountpoint(containerID); err != nil {
+		return fmt.Errorf("remove rootfs of %s: %w", containerID, err)
+	}
 	if err := unix.Unmount(filepath.Join(dir, "rootfs"), unix.MNT_DETACH); err != nil &&
 		!errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("unmount rootfs of %s: %w", containerID, err)
+	}
+	// A crash while a user-namespaced rootfs was made may have left its
+	// idmapped layers mounted: the delete below must not reach into them.
+	if err := unmountIdmappedLayers(dir); err != nil {
+		return fmt.Errorf("remove rootfs of %s: %w", containerID, err)
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("remove rootfs of %s: %w", containerID, err)

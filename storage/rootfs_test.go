@@ -24,7 +24,7 @@ func TestRootfsStacksLayersUnderAWritableLayer(t *testing.T) {
 	}
 	before, _ := s.ContainersUsage()
 
-	root, err := s.CreateRootfs("c1", ref)
+	root, err := s.CreateRootfs("c1", ref, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestRootfsStacksLayersUnderAWritableLayer(t *testing.T) {
 	if after, _ := s.ContainersUsage(); after.UsedBytes <= before.UsedBytes {
 		t.Fatalf("containers usage did not grow: %+v -> %+v", before, after)
 	}
-	if _, err := s.CreateRootfs("c1", ref); err == nil {
+	if _, err := s.CreateRootfs("c1", ref, nil); err == nil {
 		t.Fatal("a second rootfs for one container must be refused")
 	}
 
@@ -76,13 +76,13 @@ func TestRootfsStacksLayersUnderAWritableLayer(t *testing.T) {
 
 func TestRootfsOfAnUnknownImageLeavesNothing(t *testing.T) {
 	s := newTestStore(t, Options{ContainersDir: filepath.Join(t.TempDir(), "containers")})
-	if _, err := s.CreateRootfs("c2", "example.test/none:1"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.CreateRootfs("c2", "example.test/none:1", nil); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("want ErrNotFound, got %v", err)
 	}
 	if entries, _ := os.ReadDir(s.opts.ContainersDir); len(entries) != 0 {
 		t.Fatalf("left %v", entries)
 	}
-	if _, err := s.CreateRootfs("../escape", "x"); err == nil {
+	if _, err := s.CreateRootfs("../escape", "x", nil); err == nil {
 		t.Fatal("a container id that is not a plain name must be refused")
 	}
 }

@@ -93,20 +93,23 @@ func openRuntime(cfg config.Config, images *storage.Store) (cri.Deps, error) {
 			self = lean
 		}
 	}
+	idmapped := probeIDMappedLayers(cfg.Root)
 	sandboxes, err := sandbox.New(sandbox.Options{
-		RecordDir:    filepath.Join(cfg.Root, "sandboxes"),
-		StateDir:     cfg.State,
-		PauseBinary:  pausePath,
-		CgroupDriver: cfg.CgroupDriver,
-		Monitor:      sandbox.MonitorOptions{Self: self},
+		RecordDir:      filepath.Join(cfg.Root, "sandboxes"),
+		StateDir:       cfg.State,
+		PauseBinary:    pausePath,
+		CgroupDriver:   cfg.CgroupDriver,
+		Monitor:        sandbox.MonitorOptions{Self: self},
+		IDMappedLayers: idmapped,
 	}, handlers, net)
 	if err != nil {
 		return cri.Deps{}, fmt.Errorf("sandboxes: %w", err)
 	}
 	containers, err := container.New(container.Options{
-		RecordDir:    filepath.Join(cfg.Root, "container-records"),
-		StateDir:     cfg.State,
-		CgroupDriver: cfg.CgroupDriver,
+		RecordDir:      filepath.Join(cfg.Root, "container-records"),
+		StateDir:       cfg.State,
+		CgroupDriver:   cfg.CgroupDriver,
+		IDMappedMounts: idmapped,
 	}, images, sandboxes)
 	if err != nil {
 		return cri.Deps{}, fmt.Errorf("containers: %w", err)

@@ -24,6 +24,7 @@ import (
 	"github.com/podshim/podshim/pkg/oci"
 	"github.com/podshim/podshim/pkg/records"
 	"github.com/podshim/podshim/sandbox"
+	"github.com/podshim/podshim/storage"
 )
 
 // ErrInvalid marks a container config that can never run as given.
@@ -78,7 +79,12 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 		return nil, fmt.Errorf("image %q: %w", r.ImageRef, err)
 	}
 	r.ImageID = img.ID
-	if r.Rootfs, err = m.images.CreateRootfs(r.ID, img.ID); err != nil {
+	var idm *storage.IDMap
+	if uids, gids, ok := sandbox.IDMappings(pod.Config); ok {
+		// Seen through the pod's namespace, held by its pause.
+		idm = &storage.IDMap{Userns: fmt.Sprintf("/proc/%d/ns/user", pod.Pid), RootUID: int(uids[0].HostID), RootGID: int(gids[0].HostID)}
+	}
+	if r.Rootfs, err = m.images.CreateRootfs(r.ID, img.ID, idm); err != nil {
 		return nil, err
 	}
 	undo = append(undo, func() { logUndo(r.ID, "remove rootfs", m.images.RemoveRootfs(r.ID)) })
@@ -244,6 +250,9 @@ func (m *Manager) buildSpec(ctx context.Context, r *Record, pod *sandbox.Record,
 	if opts.GetNetwork() != runtimeapi.NamespaceMode_NODE {
 		in.PodNetNS = pod.NetNSPath
 		in.PodUTSNS = ns("uts")
+	}
+	if uids, gids, ok := sandbox.IDMappings(pod.Config); ok {
+		in.PodUserNS, in.UIDMappings, in.GIDMappings = ns("user"), uids, gids
 	}
 	if opts.GetIpc() != runtimeapi.NamespaceMode_NODE {
 		in.PodIPCNS = ns("ipc")

@@ -32,6 +32,9 @@ type Options struct {
 	CgroupDriver string
 	// SeccompProfileRoot is the base of relative Localhost profiles.
 	SeccompProfileRoot string
+	// IDMappedMounts: idmapped layers and bind mounts work on this node
+	// (probed by the caller), as user-namespaced pods need.
+	IDMappedMounts bool
 }
 
 // Manager runs containers inside pod sandboxes.
@@ -56,6 +59,7 @@ func New(opts Options, images *storage.Store, sandboxes *sandbox.Manager) (*Mana
 		return nil, err
 	}
 	f := detectFeatures()
+	f.IDMappedMounts = opts.IDMappedMounts
 	return &Manager{
 		opts: opts, store: st, images: images, sandboxes: sandboxes,
 		features: f, cgroups: hostHierarchy(f.CgroupV2, f.SwapAccounting),

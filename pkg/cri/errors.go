@@ -54,6 +54,8 @@ func toStatus(err error) error {
 		code = codes.AlreadyExists
 	case errors.Is(err, sandbox.ErrUnsupported):
 		code = codes.Unimplemented
+	case errors.Is(err, sandbox.ErrNodeLacks):
+		code = codes.FailedPrecondition
 	}
 	return status.Error(code, err.Error())
 }

@@ -26,13 +26,13 @@ func (s *Service) runtimeHandlers() []*runtimeapi.RuntimeHandler {
 
 // handlerFeatures is what a pod under rt gets: a recursive read-only mount
 // needs both the kernel and the runtime binary (its `features` says "rro";
-// a binary that cannot tell is taken not to). User namespaces are false
-// for every handler whatever the binary can do: podshim refuses
-// user-namespaced pods (not built yet).
+// a binary that cannot tell is taken not to); user namespaces need the
+// binary's idmapped mounts and this node's idmapped overlays, exactly what
+// RunPodSandbox checks.
 func (s *Service) handlerFeatures(rt *runc.Runtime) *runtimeapi.RuntimeHandlerFeatures {
 	return &runtimeapi.RuntimeHandlerFeatures{
 		RecursiveReadOnlyMounts: s.containers.RecursiveReadOnlyMounts() && rt.Features().RecursiveReadOnly,
-		UserNamespaces:          false,
+		UserNamespaces:          s.sandboxes.UserNamespaces(rt),
 	}
 }
 

@@ -3,15 +3,14 @@
 package doctor
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podshim/podshim/pkg/idmap"
 )
 
 // checkMounts tries, on the filesystem that will hold podshim's root, the
@@ -97,43 +96,16 @@ func mountOverlay(tmp string) (string, error) {
 // tryIdmap makes a detached copy of the mount at path and idmaps it to a
 // new user namespace (the one of a helper process started for it).
 func tryIdmap(path string, hold []string) error {
-	cmd := exec.Command(hold[0], hold[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:  syscall.CLONE_NEWUSER,
-		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: 100000, Size: 65536}},
-		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: 100000, Size: 65536}},
-	}
-	stdin, err := cmd.StdinPipe()
+	ns, err := idmap.Hold(hold, 100000, 65536)
 	if err != nil {
 		return err
 	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start a process in a new user namespace: %w", err)
-	}
-	defer func() { stdin.Close(); cmd.Wait() }()
-	ns, err := unix.Open(fmt.Sprintf("/proc/%d/ns/user", cmd.Process.Pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	defer ns.Close()
+	tree, err := idmap.Clone(path, ns.Fd)
 	if err != nil {
-		return fmt.Errorf("open user namespace: %w", err)
+		return err
 	}
-	defer unix.Close(ns)
-	tree, err := unix.OpenTree(unix.AT_FDCWD, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
-	if err != nil {
-		if errors.Is(err, unix.ENOSYS) {
-			return errors.New("open_tree(2) not in this kernel (Linux 5.2+)")
-		}
-		return fmt.Errorf("open_tree: %w", err)
-	}
-	defer unix.Close(tree) // the detached copy goes with its last descriptor
-	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(ns)}
-	if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH, &attr); err != nil {
-		switch {
-		case errors.Is(err, unix.ENOSYS):
-			return errors.New("mount_setattr(2) not in this kernel (Linux 5.12+)")
-		case errors.Is(err, unix.EINVAL):
-			return errors.New("this filesystem cannot be idmapped (EINVAL)")
-		}
-		return fmt.Errorf("mount_setattr: %w", err)
-	}
+	unix.Close(tree) // the detached copy goes with its last descriptor
 	return nil
 }
 

@@ -30,6 +30,13 @@ type ContainerInput struct {
 	// The pod's shared namespaces, as /proc/<pause pid>/ns/<type> paths; ""
 	// for a namespace the pod shares with the host.
 	PodNetNS, PodIPCNS, PodUTSNS, PodPIDNS string
+	// PodUserNS is the pod's user namespace, /proc/<pause pid>/ns/user,
+	// for a pod that has its own (hostUsers: false); UIDMappings and
+	// GIDMappings are its mappings. The container joins it, and its bind
+	// mounts are idmapped with the same mappings, so host root's files
+	// belong to the pod's root.
+	PodUserNS                string
+	UIDMappings, GIDMappings []specs.LinuxIDMapping
 	// TargetPIDNS is the PID namespace of the container a TARGET-mode
 	// container joins (an ephemeral debug container, `kubectl debug
 	// --target`), as /proc/<its pid>/ns/pid; the caller resolves it.

@@ -72,8 +72,9 @@ func withMounts(s *specs.Spec, in *ContainerInput) error {
 	}
 	for dst, src := range in.ImageVolumeDirs {
 		if !targets[dst] {
+			// Copied from the image's layers: idmapped as the rootfs is.
 			supplied = append(supplied, specs.Mount{Destination: dst, Type: "bind", Source: src,
-				Options: []string{"rbind", "rprivate", "rw"}})
+				Options: []string{"rbind", "rprivate", "rw"}, UIDMappings: in.UIDMappings, GIDMappings: in.GIDMappings})
 		}
 	}
 	// Map order is random; the depth sort below is stable, so make the
@@ -148,11 +149,9 @@ func criMount(m *runtimeapi.Mount, in *ContainerInput) (specs.Mount, string, err
 		return specs.Mount{}, "", invalidf("mount destination %q is not an absolute path", dst)
 	}
 	dst = path.Clean(dst)
-	if len(m.GetUidMappings()) > 0 || len(m.GetGidMappings()) > 0 {
-		if !in.Features.IDMappedMounts {
-			return specs.Mount{}, "", unsupportedf("mount %q asks for ID mappings, which this kernel cannot do", dst)
-		}
-		return specs.Mount{}, "", unsupportedf("mount %q asks for ID mappings: podshim does not support user namespaces yet", dst)
+	uids, gids, err := mountIDMappings(m, in)
+	if err != nil {
+		return specs.Mount{}, "", err
 	}
 
 	src, readonly := m.GetHostPath(), m.GetReadonly()
@@ -220,7 +219,41 @@ func criMount(m *runtimeapi.Mount, in *ContainerInput) (specs.Mount, string, err
 	}
 	// selinux_relabel is the caller's business: relabelling changes the
 	// host's files, and needs SELinux at all.
-	return specs.Mount{Destination: dst, Type: "bind", Source: src, Options: opts}, propagation, nil
+	return specs.Mount{Destination: dst, Type: "bind", Source: src, Options: opts, UIDMappings: uids, GIDMappings: gids}, propagation, nil
+}
+
+// mountIDMappings are the ID mappings of a CRI mount: its own, or in a
+// user-namespaced pod the pod's, so that on the volume host root's files
+// belong to the pod's root and what the pod's root writes is root's on
+// disk, as the kubelet expects of a runtime. runc makes the idmapped mount;
+// mounts below the volume keep theirs (no "ridmap": /proc, say, below a
+// host path could not be idmapped).
+func mountIDMappings(m *runtimeapi.Mount, in *ContainerInput) (uids, gids []specs.LinuxIDMapping, err error) {
+	dst := m.GetContainerPath()
+	own := len(m.GetUidMappings()) > 0 || len(m.GetGidMappings()) > 0
+	if !own && in.PodUserNS == "" {
+		return nil, nil, nil
+	}
+	if !in.Features.IDMappedMounts {
+		return nil, nil, unsupportedf("mount %q needs an idmapped mount, which this node cannot make", dst)
+	}
+	if !own {
+		return in.UIDMappings, in.GIDMappings, nil
+	}
+	if in.PodUserNS == "" {
+		return nil, nil, invalidf("mount %q asks for ID mappings in a pod without a user namespace", dst)
+	}
+	if len(m.GetUidMappings()) == 0 || len(m.GetGidMappings()) == 0 {
+		return nil, nil, invalidf("mount %q has UID mappings or GID mappings, not both", dst)
+	}
+	conv := func(in []*runtimeapi.IDMapping) []specs.LinuxIDMapping {
+		out := make([]specs.LinuxIDMapping, 0, len(in))
+		for _, r := range in {
+			out = append(out, specs.LinuxIDMapping{ContainerID: r.GetContainerId(), HostID: r.GetHostId(), Size: r.GetLength()})
+		}
+		return out
+	}
+	return conv(m.GetUidMappings()), conv(m.GetGidMappings()), nil
 }
 
 // ImageVolumes returns the image's declared volumes (VOLUME) that no CRI

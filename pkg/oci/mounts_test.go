@@ -160,7 +160,7 @@ func TestCRIMountErrors(t *testing.T) {
 		{"relative destination", &runtimeapi.Mount{ContainerPath: "data", HostPath: "/srv"}, KernelFeatures{}, ErrInvalid, "data"},
 		{"no host path", &runtimeapi.Mount{ContainerPath: "/data"}, KernelFeatures{}, ErrInvalid, "/data"},
 		{"bad option", &runtimeapi.Mount{ContainerPath: "/data", HostPath: "/srv", MountOptions: []string{"rw"}}, KernelFeatures{}, ErrInvalid, "rw"},
-		{"id mappings", &runtimeapi.Mount{ContainerPath: "/data", HostPath: "/srv", UidMappings: []*runtimeapi.IDMapping{{HostId: 1000, Length: 1}}}, KernelFeatures{IDMappedMounts: true}, ErrUnsupported, "/data"},
+		{"id mappings", &runtimeapi.Mount{ContainerPath: "/data", HostPath: "/srv", UidMappings: []*runtimeapi.IDMapping{{HostId: 1000, Length: 1}}}, KernelFeatures{IDMappedMounts: true}, ErrInvalid, "without a user namespace"},
 		{"image without resolver", &runtimeapi.Mount{ContainerPath: "/data", Image: &runtimeapi.ImageSpec{Image: "sha256:1"}}, KernelFeatures{}, ErrUnsupported, "sha256:1"},
 		{"image and host path", &runtimeapi.Mount{ContainerPath: "/data", HostPath: "/srv", Image: &runtimeapi.ImageSpec{Image: "sha256:1"}}, KernelFeatures{}, ErrInvalid, "/data"},
 	} {

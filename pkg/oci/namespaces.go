@@ -16,14 +16,20 @@ import (
 func withNamespaces(s *specs.Spec, in *ContainerInput) error {
 	sc := in.Config.GetLinux().GetSecurityContext()
 	opts := sc.GetNamespaceOptions()
-	if u := opts.GetUsernsOptions(); u != nil && u.GetMode() != runtimeapi.NamespaceMode_NODE {
-		return unsupportedf("user namespaces (mode %v): podshim does not support them yet", u.GetMode())
-	}
 	ns := []specs.LinuxNamespace{{Type: specs.MountNamespace}}
 	join := func(t specs.LinuxNamespaceType, path string) {
 		if path != "" {
 			ns = append(ns, specs.LinuxNamespace{Type: t, Path: path})
 		}
+	}
+	if err := checkUserns(opts.GetUsernsOptions(), in.PodUserNS != ""); err != nil {
+		return err
+	}
+	// The user namespace first: the pod's other namespaces belong to it.
+	if in.PodUserNS != "" {
+		join(specs.UserNamespace, in.PodUserNS)
+		s.Linux.UIDMappings = in.UIDMappings
+		s.Linux.GIDMappings = in.GIDMappings
 	}
 	join(specs.NetworkNamespace, in.PodNetNS)
 	join(specs.IPCNamespace, in.PodIPCNS)
@@ -46,5 +52,24 @@ func withNamespaces(s *specs.Spec, in *ContainerInput) error {
 		ns = append(ns, specs.LinuxNamespace{Type: specs.CgroupNamespace})
 	}
 	s.Linux.Namespaces = ns
+	return nil
+}
+
+// checkUserns refuses a container whose user namespace differs from its
+// pod's: the kubelet sends the pod's options again, and a container of a
+// user-namespaced pod that asked for the host's would hold the host's root
+// in namespaces the pod's root owns. No options means the pod's.
+func checkUserns(u *runtimeapi.UserNamespace, podHasOwn bool) error {
+	if u == nil {
+		return nil
+	}
+	switch mode := u.GetMode(); {
+	case mode == runtimeapi.NamespaceMode_POD && !podHasOwn:
+		return invalidf("the container asks for its pod's user namespace, and the pod has none")
+	case mode == runtimeapi.NamespaceMode_NODE && podHasOwn:
+		return invalidf("the container asks for the host's user namespace in a pod that has its own")
+	case mode != runtimeapi.NamespaceMode_POD && mode != runtimeapi.NamespaceMode_NODE:
+		return invalidf("user namespace mode %v: only POD and NODE are supported", mode)
+	}
 	return nil
 }

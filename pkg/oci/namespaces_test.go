@@ -49,7 +49,62 @@ func TestNamespaces(t *testing.T) {
 
 	in = testInput()
 	secCtx(&in).NamespaceOptions.UsernsOptions = &runtimeapi.UserNamespace{Mode: runtimeapi.NamespaceMode_POD}
-	wantErr(t, in, ErrUnsupported, "user namespace")
+	wantErr(t, in, ErrInvalid, "has none")
+}
+
+// A container of a user-namespaced pod joins the pod's user namespace
+// (first: the pod's other namespaces belong to it), carries its mappings,
+// and gets its volumes idmapped with them.
+func TestUserNamespacedPod(t *testing.T) {
+	maps := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	pod := func() ContainerInput {
+		in := testInput()
+		in.PodUserNS, in.UIDMappings, in.GIDMappings = "/proc/7/ns/user", maps, maps
+		in.Features.IDMappedMounts = true
+		secCtx(&in).NamespaceOptions.UsernsOptions = &runtimeapi.UserNamespace{Mode: runtimeapi.NamespaceMode_POD}
+		in.Config.Mounts = []*runtimeapi.Mount{{ContainerPath: "/data", HostPath: "/srv"}}
+		return in
+	}
+	s := mustSpec(t, pod())
+	if s.Linux.Namespaces[1].Type != specs.UserNamespace || s.Linux.Namespaces[1].Path != "/proc/7/ns/user" {
+		t.Errorf("namespaces %+v: want the pod's user namespace right after the mount namespace", s.Linux.Namespaces)
+	}
+	if len(s.Linux.UIDMappings) != 1 || s.Linux.UIDMappings[0] != maps[0] || len(s.Linux.GIDMappings) != 1 {
+		t.Errorf("mappings %+v %+v, want the pod's", s.Linux.UIDMappings, s.Linux.GIDMappings)
+	}
+	found := false
+	for _, m := range s.Mounts {
+		switch m.Destination {
+		case "/data":
+			found = true
+			if len(m.UIDMappings) != 1 || m.UIDMappings[0] != maps[0] || len(m.GIDMappings) != 1 {
+				t.Errorf("volume /data mappings %+v %+v, want the pod's", m.UIDMappings, m.GIDMappings)
+			}
+		case EtcHosts:
+			if len(m.UIDMappings) != 0 {
+				t.Errorf("the pod's own %s is idmapped: %+v", m.Destination, m.UIDMappings)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no /data mount")
+	}
+
+	// No options at all: the pod's namespace all the same.
+	in := pod()
+	secCtx(&in).NamespaceOptions.UsernsOptions = nil
+	if got := namespaces(mustSpec(t, in))[specs.UserNamespace]; got != "/proc/7/ns/user" {
+		t.Errorf("a container without user namespace options got %q, want the pod's", got)
+	}
+	in = pod()
+	secCtx(&in).NamespaceOptions.UsernsOptions = &runtimeapi.UserNamespace{Mode: runtimeapi.NamespaceMode_NODE}
+	wantErr(t, in, ErrInvalid, "host's user namespace")
+	in = pod()
+	secCtx(&in).NamespaceOptions.UsernsOptions = &runtimeapi.UserNamespace{Mode: runtimeapi.NamespaceMode_CONTAINER}
+	wantErr(t, in, ErrInvalid, "only POD and NODE")
+	in = pod()
+	in.Features.IDMappedMounts = false
+	wantErr(t, in, ErrUnsupported, "idmapped mount")
 }
 
 func TestHostNamespaces(t *testing.T) {

@@ -26,6 +26,23 @@ type Sandbox struct {
 	// UID and GID of the pause process; nil means PauseUID.
 	UID, GID    *uint32
 	Annotations map[string]string
+	// UIDMappings and GIDMappings, when set, give the pod its own user
+	// namespace. Its network namespace is then a new one too, made by the
+	// pause in that user namespace (NetNSPath is ignored): the pod's root
+	// must own it to mount sysfs and set its network sysctls. The caller
+	// pins it once the pause exists.
+	UIDMappings, GIDMappings []specs.LinuxIDMapping
+}
+
+// mapped reports whether id is inside one of the mappings' container
+// ranges.
+func mapped(id uint32, m []specs.LinuxIDMapping) bool {
+	for _, r := range m {
+		if id >= r.ContainerID && id-r.ContainerID < r.Size {
+			return true
+		}
+	}
+	return false
 }
 
 // SandboxSpec builds the runtime spec of a pod's pause process. The pause
@@ -40,6 +57,15 @@ func SandboxSpec(in Sandbox) *specs.Spec {
 	}
 	if in.GID != nil {
 		gid = *in.GID
+	}
+	userns := len(in.UIDMappings) > 0
+	// A pod's user namespace may be too small for PauseUID; its root is
+	// as unprivileged on the host.
+	if userns && in.UID == nil && !mapped(uid, in.UIDMappings) {
+		uid = 0
+	}
+	if userns && in.GID == nil && !mapped(gid, in.GIDMappings) {
+		gid = 0
 	}
 	oom := in.OOMScoreAdj
 	s := &specs.Spec{
@@ -72,6 +98,11 @@ func SandboxSpec(in Sandbox) *specs.Spec {
 		},
 	}
 	ns := []specs.LinuxNamespace{{Type: specs.MountNamespace}}
+	if userns {
+		ns = append(ns, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings = in.UIDMappings
+		s.Linux.GIDMappings = in.GIDMappings
+	}
 	if !in.HostPID {
 		ns = append(ns, specs.LinuxNamespace{Type: specs.PIDNamespace})
 	}
@@ -81,9 +112,11 @@ func SandboxSpec(in Sandbox) *specs.Spec {
 	if !in.HostNetwork {
 		// The hostname belongs to the pod only when the network does: a
 		// host-network pod sees the node's name, as the kubelet expects.
-		ns = append(ns,
-			specs.LinuxNamespace{Type: specs.UTSNamespace},
-			specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: in.NetNSPath})
+		netns := specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: in.NetNSPath}
+		if userns {
+			netns.Path = ""
+		}
+		ns = append(ns, specs.LinuxNamespace{Type: specs.UTSNamespace}, netns)
 		s.Hostname = in.Hostname
 	}
 	s.Linux.Namespaces = ns

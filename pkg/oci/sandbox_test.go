@@ -70,3 +70,28 @@ func TestCheckSysctls(t *testing.T) {
 		}
 	}
 }
+
+// A user-namespaced pod's pause makes the user namespace and, inside it, a
+// network namespace of its own (the pinned one would belong to the host's
+// root); a range too small for PauseUID runs the pause as the pod's root.
+func TestSandboxSpecWithAUserNamespace(t *testing.T) {
+	small := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 1000}}
+	s := SandboxSpec(Sandbox{Rootfs: "/r", NetNSPath: "/run/netns/x", UIDMappings: small, GIDMappings: small})
+	ns := namespaces(s)
+	if p, ok := ns[specs.UserNamespace]; !ok || p != "" {
+		t.Errorf("pause should create the user namespace: %v", ns)
+	}
+	if p, ok := ns[specs.NetworkNamespace]; !ok || p != "" {
+		t.Errorf("pause should create its network namespace in its user namespace: %v", ns)
+	}
+	if len(s.Linux.UIDMappings) != 1 || len(s.Linux.GIDMappings) != 1 {
+		t.Errorf("mappings %+v %+v", s.Linux.UIDMappings, s.Linux.GIDMappings)
+	}
+	if s.Process.User.UID != 0 || s.Process.User.GID != 0 {
+		t.Errorf("pause runs as %d:%d, outside its 1000 mapped IDs", s.Process.User.UID, s.Process.User.GID)
+	}
+	big := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	if s := SandboxSpec(Sandbox{Rootfs: "/r", UIDMappings: big, GIDMappings: big}); s.Process.User.UID != PauseUID {
+		t.Errorf("pause runs as %d, want %d inside a 65536 range", s.Process.User.UID, PauseUID)
+	}
+}

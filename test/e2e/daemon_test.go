@@ -85,8 +85,13 @@ func startDaemon(t *testing.T, configTOML string) *daemon {
 func startDaemonOn(t *testing.T, pn podNet, configTOML string) *daemon {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.Chmod(dir, 0o711); err != nil {
-		t.Fatal(err)
+	// Traversable by anyone, parent included: the root of a
+	// user-namespaced pod is an unprivileged host user, and its rootfs and
+	// pod files live below.
+	for _, p := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(p, 0o711); err != nil {
+			t.Fatal(err)
+		}
 	}
 	d := &daemon{t: t, bin: podshimBinary(t), dir: dir, net: pn,
 		config: filepath.Join(dir, "config.toml"), sock: filepath.Join(dir, "state", "podshim.sock")}

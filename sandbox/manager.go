@@ -68,6 +68,8 @@ type Manager struct {
 	mon      monitors
 	// notify hears of lifecycle changes (SetNotifier).
 	notify func(containerID, sandboxID string, t runtimeapi.ContainerEventType)
+	// hooks are NRI's (SetHooks); nil without NRI.
+	hooks Hooks
 }
 
 // sandboxOOMScoreAdj is where the kubelet's runtimes put pause processes:

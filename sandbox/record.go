@@ -42,6 +42,9 @@ type Record struct {
 	// StopReported is set once the sandbox's stop went out as a
 	// CONTAINER_STOPPED event.
 	StopReported bool `json:",omitempty"`
+	// HooksStopped is set once NRI plugins were told of the stop, so a
+	// second StopPodSandbox tells them nothing.
+	HooksStopped bool `json:",omitempty"`
 	Pid          int
 	PidStart     uint64 // start time of Pid, so a reused pid is never taken for it
 	CgroupsPath  string

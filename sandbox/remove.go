@@ -38,6 +38,9 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 		return err
 	}
 	m.emit(r, runtimeapi.ContainerEventType_CONTAINER_DELETED_EVENT)
+	if m.hooks != nil {
+		m.hooks.RemovePodSandbox(ctx, r)
+	}
 	klog.V(1).Infof("sandbox %s removed", r.ID)
 	return nil
 }

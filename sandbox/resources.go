@@ -3,6 +3,7 @@
 package sandbox
 
 import (
+	"context"
 	"fmt"
 
 	"google.golang.org/protobuf/proto"
@@ -17,8 +18,9 @@ import (
 //
 // Nothing is applied to a cgroup here: the pod-level cgroup is the
 // kubelet's (the cgroup parent it gives), and podshim has no pod-level
-// cgroup of its own to resize.
-func (m *Manager) UpdateResources(id string, overhead, resources *runtimeapi.LinuxContainerResources) (*Record, error) {
+// cgroup of its own to resize. NRI plugins hear of it before it is
+// recorded, and may refuse it.
+func (m *Manager) UpdateResources(ctx context.Context, id string, overhead, resources *runtimeapi.LinuxContainerResources) (*Record, error) {
 	r, unlock, found, err := m.store.GetLocked(&m.locks, id)
 	if err != nil {
 		return nil, err
@@ -27,6 +29,11 @@ func (m *Manager) UpdateResources(id string, overhead, resources *runtimeapi.Lin
 		return nil, fmt.Errorf("pod sandbox %s: %w", id, ErrNotFound)
 	}
 	defer unlock()
+	if m.hooks != nil {
+		if err := m.hooks.UpdatePodSandbox(ctx, r, overhead, resources); err != nil {
+			return nil, fmt.Errorf("%w: NRI: %v", ErrRefused, err)
+		}
+	}
 	updated := *r
 	cfg := proto.Clone(r.Config).(*runtimeapi.PodSandboxConfig)
 	if cfg.Linux == nil {
@@ -41,6 +48,9 @@ func (m *Manager) UpdateResources(id string, overhead, resources *runtimeapi.Lin
 	updated.Config = cfg
 	if err := m.store.Put(&updated); err != nil {
 		return nil, fmt.Errorf("pod sandbox %s: record resources: %w", r.ID, err)
+	}
+	if m.hooks != nil {
+		m.hooks.PostUpdatePodSandbox(ctx, &updated)
 	}
 	return &updated, nil
 }

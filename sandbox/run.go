@@ -27,6 +27,9 @@ var ErrInvalid = errors.New("invalid pod sandbox config")
 // ErrUnsupported marks a valid request for something podshim cannot do yet.
 var ErrUnsupported = errors.New("not supported by podshim yet")
 
+// ErrRefused marks a pod an NRI plugin refused to have run.
+var ErrRefused = errors.New("pod sandbox refused")
+
 // ErrNodeLacks marks a valid request for something podshim does, which this
 // node's kernel, filesystem or runtime binary cannot.
 var ErrNodeLacks = errors.New("not possible on this node")
@@ -178,6 +181,12 @@ func (m *Manager) Run(ctx context.Context, cfg *runtimeapi.PodSandboxConfig, han
 	if !hostNetwork(cfg) {
 		if err := writeFileAtomic(filepath.Join(r.Dir, "hosts"), hostsFile(hostname, r.IPs), 0o644); err != nil {
 			return nil, fmt.Errorf("write hosts: %w", err)
+		}
+	}
+	if m.hooks != nil {
+		// Plugins see the pod up, before anyone else can see it at all.
+		if err := m.hooks.RunPodSandbox(ctx, r); err != nil {
+			return nil, fmt.Errorf("%w: NRI: %v", ErrRefused, err)
 		}
 	}
 	r.State = StateReady

@@ -35,6 +35,9 @@ func (m *Manager) stopLocked(ctx context.Context, r *Record) error {
 	if err != nil {
 		return fmt.Errorf("stop sandbox %s: %w", r.ID, err)
 	}
+	if m.hooks != nil && !r.HooksStopped {
+		m.hooks.StopPodSandbox(ctx, r)
+	}
 	if err := rt.Kill(ctx, r.ID, int(syscall.SIGKILL)); err != nil {
 		errs = append(errs, err)
 	} else if err := waitGone(ctx, r.Pid, r.PidStart); err != nil {
@@ -48,11 +51,12 @@ func (m *Manager) stopLocked(ctx context.Context, r *Record) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("stop sandbox %s: %w", r.ID, err)
 	}
-	if r.State != StateNotReady || !r.NetworkDown || !r.StopReported {
+	if r.State != StateNotReady || !r.NetworkDown || !r.StopReported || (m.hooks != nil && !r.HooksStopped) {
 		stopped := *r
 		stopped.State = StateNotReady
 		stopped.NetworkDown = true
 		stopped.StopReported = true
+		stopped.HooksStopped = m.hooks != nil
 		if err := m.store.Put(&stopped); err != nil {
 			return err
 		}

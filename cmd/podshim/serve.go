@@ -81,6 +81,13 @@ func serve(cfg config.Config) error {
 		return err
 	}
 	deps.Images = images
+	plugins, err := startNRI(cfg, deps)
+	if err != nil {
+		return err
+	}
+	if plugins != nil {
+		defer plugins.Stop()
+	}
 	streams, err := streaming.Start(cfg.StreamServerAddress, cri.StreamBackend{Containers: deps.Containers, Sandboxes: deps.Sandboxes})
 	if err != nil {
 		return err

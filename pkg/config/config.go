@@ -59,6 +59,7 @@ type Config struct {
 	Image    Image    `toml:"image"`
 	Registry Registry `toml:"registry"`
 	CNI      CNI      `toml:"cni"`
+	NRI      NRI      `toml:"nri"`
 }
 
 // Runtime is one runtime handler: an OCI runtime with runc's command line.
@@ -92,6 +93,25 @@ type CNI struct {
 	DefaultSubnet string `toml:"default_subnet"`
 	// DefaultBridge is the default network's bridge device.
 	DefaultBridge string `toml:"default_bridge"`
+}
+
+// NRI configures the Node Resource Interface: plugins that hear of every
+// pod and container lifecycle event and may adjust a container before it
+// is created. Off by default: a plugin sits on the path of every RPC.
+type NRI struct {
+	Enable bool `toml:"enable"`
+	// SocketPath is where external plugins connect.
+	SocketPath string `toml:"socket_path"`
+	// PluginPath holds plugins podshim starts itself; PluginConfigPath
+	// their drop-in configuration.
+	PluginPath       string `toml:"plugin_path"`
+	PluginConfigPath string `toml:"plugin_config_path"`
+	// DisableConnections: only the plugins podshim starts, no socket.
+	DisableConnections bool `toml:"disable_connections"`
+	// RegistrationTimeout bounds a plugin's registration and first
+	// synchronisation; RequestTimeout each hook it answers.
+	RegistrationTimeout Duration `toml:"plugin_registration_timeout"`
+	RequestTimeout      Duration `toml:"plugin_request_timeout"`
 }
 
 // Image tunes image pulls.
@@ -153,6 +173,10 @@ func Default() Config {
 			MaxConcurrentDownloads: 3,
 		},
 		CNI: CNI{ConfDir: "/etc/cni/net.d", DefaultSubnet: "10.89.0.0/16", DefaultBridge: "podshim0"},
+		NRI: NRI{
+			SocketPath: "/var/run/nri/nri.sock", PluginPath: "/opt/nri/plugins", PluginConfigPath: "/etc/nri/conf.d",
+			RegistrationTimeout: Duration(5 * time.Second), RequestTimeout: Duration(2 * time.Second),
+		},
 	}
 }
 
@@ -206,6 +230,14 @@ func (c Config) Validate() error {
 	for i, p := range c.Image.PinnedImages {
 		if strings.TrimSpace(p) == "" {
 			return fmt.Errorf("image.pinned_images[%d] is empty", i)
+		}
+	}
+	if c.NRI.Enable {
+		if c.NRI.SocketPath == "" && !c.NRI.DisableConnections {
+			return fmt.Errorf("nri.socket_path is empty")
+		}
+		if c.NRI.RegistrationTimeout <= 0 || c.NRI.RequestTimeout <= 0 {
+			return fmt.Errorf("nri.plugin_registration_timeout and nri.plugin_request_timeout must be positive")
 		}
 	}
 	// "v4cidr" or, for dual-stack pods, "v4cidr,v6cidr".

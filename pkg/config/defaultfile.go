@@ -86,6 +86,22 @@ bin_dirs = {{q .C.CNI.BinDirs}}
 default_subnet = {{q .C.CNI.DefaultSubnet}}
 # The default network's bridge device.
 default_bridge = {{q .C.CNI.DefaultBridge}}
+
+[nri]
+# The Node Resource Interface: plugins hear of every pod and container
+# event and may adjust containers before they are created. Off by default.
+enable = {{q .C.NRI.Enable}}
+# Where external plugins connect (containerd's default path: run one NRI
+# runtime per node, or give each its own socket).
+socket_path = {{q .C.NRI.SocketPath}}
+# Plugins podshim starts itself, and their drop-in configuration.
+plugin_path = {{q .C.NRI.PluginPath}}
+plugin_config_path = {{q .C.NRI.PluginConfigPath}}
+# Only the plugins above, no socket.
+disable_connections = {{q .C.NRI.DisableConnections}}
+# Bounds on a plugin's registration and on each hook it answers.
+plugin_registration_timeout = {{q .C.NRI.RegistrationTimeout}}
+plugin_request_timeout = {{q .C.NRI.RequestTimeout}}
 `
 
 // DefaultFile returns the built-in configuration as a commented TOML file.

@@ -30,6 +30,9 @@ import (
 // ErrInvalid marks a container config that can never run as given.
 var ErrInvalid = errors.New("invalid container config")
 
+// ErrRefused marks a container an NRI plugin refused to have created.
+var ErrRefused = errors.New("container refused")
+
 // ErrPodNotReady marks a request for a pod that is not running.
 var ErrPodNotReady = errors.New("pod sandbox is not ready")
 
@@ -114,6 +117,15 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	r.StopSignal = int(sig)
+	if m.hooks != nil {
+		// Until the record is stored, a plugin registering now could
+		// neither find the container in its first list nor hear of it.
+		defer m.hooks.BlockSync()()
+		if err := m.hooks.CreateContainer(ctx, r, spec); err != nil {
+			return nil, fmt.Errorf("%w: NRI: %v", ErrRefused, err)
+		}
+		undo = append(undo, func() { m.hooks.UndoCreateContainer(context.WithoutCancel(ctx), r) })
+	}
 	if r.Spec, err = json.Marshal(spec); err != nil {
 		return nil, fmt.Errorf("spec: %w", err)
 	}
@@ -157,6 +169,9 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 		return nil, err
 	}
 	m.emit(r, runtimeapi.ContainerEventType_CONTAINER_CREATED_EVENT)
+	if m.hooks != nil {
+		m.hooks.PostCreateContainer(ctx, r)
+	}
 	klog.V(1).Infof("container %s (%s) created in pod %s", r.ID, r.name, pod.ID)
 	return r, nil
 }

@@ -97,6 +97,9 @@ func (m *Manager) markExitReportedLocked(r *Record) {
 		klog.Errorf("container %s: record its reported exit: %v", r.ID, err)
 	}
 	m.emit(&next, runtimeapi.ContainerEventType_CONTAINER_STOPPED_EVENT)
+	if m.hooks != nil {
+		m.hooks.StopContainer(context.Background(), &next)
+	}
 }
 
 // WatchExits runs once at daemon start, after recovery and SetNotifier:

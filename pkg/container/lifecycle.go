@@ -42,11 +42,17 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 			return err
 		}
 		m.emit(&next, runtimeapi.ContainerEventType_CONTAINER_STOPPED_EVENT)
+		if m.hooks != nil {
+			m.hooks.StopContainer(ctx, &next)
+		}
 		return fmt.Errorf("start %s: %s", r.ID, r.StartError)
 	}
 	mon, err := m.monitorOf(ctx, r.SandboxID)
 	if err != nil {
 		return fmt.Errorf("start %s: %w", r.ID, err)
+	}
+	if m.hooks != nil {
+		m.hooks.StartContainer(ctx, r)
 	}
 	started, err := mon.Start(ctx, r.ID)
 	if err != nil {
@@ -58,6 +64,9 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 		return err
 	}
 	m.emit(&next, runtimeapi.ContainerEventType_CONTAINER_STARTED_EVENT)
+	if m.hooks != nil {
+		m.hooks.PostStartContainer(ctx, &next)
+	}
 	go m.watchExit(next.ID, next.SandboxID)
 	return nil
 }
@@ -71,7 +80,15 @@ func (m *Manager) Stop(ctx context.Context, id string, timeout time.Duration) er
 		return err
 	}
 	defer unlock()
-	return m.stopLocked(ctx, r, timeout)
+	if err := m.stopLocked(ctx, r, timeout); err != nil {
+		return err
+	}
+	if m.hooks != nil && (r.StartedAt != 0 || r.StartFailedAt != 0) {
+		// Plugins hear of the stop before StopContainer answers, not
+		// only when the exit watcher gets to it.
+		m.hooks.StopContainer(ctx, r)
+	}
+	return nil
 }
 
 func (m *Manager) stopLocked(ctx context.Context, r *Record, timeout time.Duration) error {
@@ -162,6 +179,9 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 		return err
 	}
 	m.emit(r, runtimeapi.ContainerEventType_CONTAINER_DELETED_EVENT)
+	if m.hooks != nil {
+		m.hooks.RemoveContainer(ctx, r)
+	}
 	klog.V(1).Infof("container %s removed", r.ID)
 	return nil
 }

@@ -50,6 +50,8 @@ type Manager struct {
 	locks     keylock.Set
 	// notify hears of lifecycle changes (SetNotifier).
 	notify Notifier
+	// hooks are NRI's (SetHooks); nil without NRI.
+	hooks Hooks
 }
 
 // New opens the container records.

@@ -56,6 +56,9 @@ func toStatus(err error) error {
 		code = codes.Unimplemented
 	case errors.Is(err, sandbox.ErrNodeLacks):
 		code = codes.FailedPrecondition
+	case errors.Is(err, sandbox.ErrRefused), errors.Is(err, container.ErrRefused):
+		// An NRI plugin said no; its reason is in the message.
+		code = codes.FailedPrecondition
 	}
 	return status.Error(code, err.Error())
 }

@@ -16,7 +16,7 @@ func (s *Service) UpdatePodSandboxResources(ctx context.Context, req *runtimeapi
 	if req.GetPodSandboxId() == "" {
 		return nil, invalid("UpdatePodSandboxResources: pod sandbox id is empty")
 	}
-	r, err := s.sandboxes.UpdateResources(req.GetPodSandboxId(), req.GetOverhead(), req.GetResources())
+	r, err := s.sandboxes.UpdateResources(ctx, req.GetPodSandboxId(), req.GetOverhead(), req.GetResources())
 	if err != nil {
 		return nil, toStatus(err)
 	}

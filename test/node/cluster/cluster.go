@@ -61,6 +61,9 @@ type Options struct {
 	PrePull []string
 	// PodshimConfig is extra podshim TOML (top-level keys only).
 	PodshimConfig string
+	// NRISocket, when set, turns podshim's NRI on with plugins connecting
+	// there (and none started from a directory).
+	NRISocket string
 }
 
 // Cluster is a running cluster.

@@ -82,6 +82,10 @@ func (c *Cluster) podshimConfig() string {
 	// The upstream RuntimeClass specs run pods under a handler named
 	// test-handler (they skip without one): here it is runc again.
 	fmt.Fprintf(&b, "[runtimes.test-handler]\nbinary = %q\n", filepath.Join(filepath.Dir(c.opts.Podshim), "runc"))
+	if c.opts.NRISocket != "" {
+		fmt.Fprintf(&b, "[nri]\nenable = true\nsocket_path = %q\nplugin_path = %q\nplugin_config_path = %q\n",
+			c.opts.NRISocket, filepath.Join(dir, "nri-plugins"), filepath.Join(dir, "nri-conf.d"))
+	}
 	fmt.Fprintf(&b, "[cni]\nconf_dir = %q\ndefault_bridge = %q\ndefault_subnet = %q\n", filepath.Join(dir, "cni"), c.opts.Bridge, c.opts.Subnet)
 	b.WriteString("[registry.mirrors]\n")
 	for _, host := range []string{"registry.k8s.io", "gcr.io", "k8s.gcr.io", "docker.io", "public.ecr.aws"} {

@@ -69,6 +69,9 @@ func run(m *testing.M) int {
 		// NODE_E2E_FEATURE_GATES="EventedPLEG=true,...": a run with
 		// kubelet feature gates (make node-e2e-evented).
 		FeatureGates: featureGates(os.Getenv("NODE_E2E_FEATURE_GATES")),
+		// NRI on, so every test runs through it and nri_test.go can
+		// connect a plugin.
+		NRISocket: filepath.Join(dir, "nri.sock"),
 		// NODE_E2E_KUBELET_V=4 logs the events the kubelet receives.
 		KubeletVerbosity: atoiOr(os.Getenv("NODE_E2E_KUBELET_V"), 2),
 	})

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/containerd/nri/pkg/adaptation"
+	api "github.com/containerd/nri/pkg/api"
 	"k8s.io/klog/v2"
 
 	"github.com/podshim/podshim/pkg/container"
@@ -102,6 +103,9 @@ func (s *Service) Start() error {
 // Stop closes every plugin connection and the socket.
 func (s *Service) Stop() { s.a.Stop() }
 
+// syncStateTimeout bounds the monitor calls of one synchronisation.
+const syncStateTimeout = 5 * time.Second
+
 // synchronize tells a newly registered plugin of every pod and container
 // there is. The library holds container creations (BlockPluginSync) out
 // while it runs, so a container is either listed here or announced to the
@@ -111,13 +115,19 @@ func (s *Service) synchronize(ctx context.Context, cb adaptation.SyncCB) error {
 	for _, r := range s.sandboxes.List() {
 		pods = append(pods, podOf(r))
 	}
+	// Creations wait while this runs: a monitor that does not answer
+	// must not hold them for long, so its containers are UNKNOWN.
+	sctx, cancel := context.WithTimeout(ctx, syncStateTimeout)
+	defer cancel()
 	var ctrs []*adaptation.Container
 	for _, r := range s.containers.List() {
-		st, err := s.containers.State(ctx, r)
-		if err != nil {
-			return fmt.Errorf("state of container %s: %w", r.ID, err)
+		state := api.ContainerState_CONTAINER_UNKNOWN
+		if st, err := s.containers.State(sctx, r); err == nil {
+			state = stateOf(st)
+		} else {
+			klog.V(1).Infof("nri: synchronize: state of container %s: %v", r.ID, err)
 		}
-		ctrs = append(ctrs, containerOf(r, nil, stateOf(st)))
+		ctrs = append(ctrs, containerOf(r, nil, state))
 	}
 	updates, err := cb(ctx, pods, ctrs)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 // runc container and its cgroup, netns, shm mount, directories and record.
 // Removing a sandbox that does not exist succeeds.
 func (m *Manager) Remove(ctx context.Context, id string) error {
+	defer m.blockSync()()
 	r, unlock, found, err := m.store.GetLocked(&m.locks, id)
 	if !found {
 		return err

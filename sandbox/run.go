@@ -184,7 +184,14 @@ func (m *Manager) Run(ctx context.Context, cfg *runtimeapi.PodSandboxConfig, han
 		}
 	}
 	if m.hooks != nil {
-		// Plugins see the pod up, before anyone else can see it at all.
+		// Plugins see the pod up, before anyone else can see it at all;
+		// those that accepted it hear of its end if it goes no further.
+		defer m.blockSync()()
+		cleanup.push(func() {
+			bg := context.WithoutCancel(ctx)
+			m.hooks.StopPodSandbox(bg, r)
+			m.hooks.RemovePodSandbox(bg, r)
+		})
 		if err := m.hooks.RunPodSandbox(ctx, r); err != nil {
 			return nil, fmt.Errorf("%w: NRI: %v", ErrRefused, err)
 		}

@@ -21,6 +21,7 @@ const pauseExitWait = 10 * time.Second
 // when the pause process died or the network was only half set up: every
 // step is idempotent, so a failed stop can simply be retried.
 func (m *Manager) Stop(ctx context.Context, id string) error {
+	defer m.blockSync()()
 	r, unlock, found, err := m.store.GetLocked(&m.locks, id)
 	if !found {
 		return err
@@ -37,6 +38,14 @@ func (m *Manager) stopLocked(ctx context.Context, r *Record) error {
 	}
 	if m.hooks != nil && !r.HooksStopped {
 		m.hooks.StopPodSandbox(ctx, r)
+		// Recorded at once: a retried stop (after a CNI failure, say)
+		// does not tell the plugins again.
+		told := *r
+		told.HooksStopped = true
+		if err := m.store.Put(&told); err != nil {
+			return err
+		}
+		r = &told
 	}
 	if err := rt.Kill(ctx, r.ID, int(syscall.SIGKILL)); err != nil {
 		errs = append(errs, err)

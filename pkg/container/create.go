@@ -121,10 +121,12 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 		// Until the record is stored, a plugin registering now could
 		// neither find the container in its first list nor hear of it.
 		defer m.hooks.BlockSync()()
+		// Plugins before the one that refuses have accepted the container:
+		// they hear of its end too.
+		undo = append(undo, func() { m.hooks.UndoCreateContainer(context.WithoutCancel(ctx), r) })
 		if err := m.hooks.CreateContainer(ctx, r, spec); err != nil {
 			return nil, fmt.Errorf("%w: NRI: %v", ErrRefused, err)
 		}
-		undo = append(undo, func() { m.hooks.UndoCreateContainer(context.WithoutCancel(ctx), r) })
 	}
 	if r.Spec, err = json.Marshal(spec); err != nil {
 		return nil, fmt.Errorf("spec: %w", err)

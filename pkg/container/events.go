@@ -74,6 +74,7 @@ func (m *Manager) watchExit(id, sandboxID string) {
 // reportExit marks the container's exit as reported and emits STOPPED,
 // unless that was done already; it tells whether it did.
 func (m *Manager) reportExit(id string) bool {
+	defer m.blockSync()()
 	r, unlock, found, err := m.store.GetLocked(&m.locks, id)
 	if !found {
 		return false

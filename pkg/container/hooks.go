@@ -29,6 +29,17 @@ type Hooks interface {
 	RemoveContainer(ctx context.Context, r *Record)
 }
 
+// blockSync holds new plugins' synchronisation off (see Hooks.BlockSync)
+// while one container's stop or removal reaches the plugins, so a plugin
+// registering meanwhile either lists it as it is after or hears of it.
+// It is taken before the container's lock. Without hooks it does nothing.
+func (m *Manager) blockSync() (unblock func()) {
+	if m.hooks == nil {
+		return func() {}
+	}
+	return m.hooks.BlockSync()
+}
+
 // SetHooks installs the lifecycle hooks; set them before the RPCs are
 // served and before WatchExits.
 func (m *Manager) SetHooks(h Hooks) { m.hooks = h }

@@ -75,6 +75,7 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 // exit, then kills every process left with SIGKILL. Stopping a container
 // that already exited, or does not exist, succeeds.
 func (m *Manager) Stop(ctx context.Context, id string, timeout time.Duration) error {
+	defer m.blockSync()()
 	r, unlock, found, err := m.store.GetLocked(&m.locks, id)
 	if !found {
 		return err
@@ -138,6 +139,7 @@ func (m *Manager) stopLocked(ctx context.Context, r *Record, timeout time.Durati
 // owned: runc state, rootfs and writable layer, bundle, record. The log
 // file stays, as the kubelet expects. Removing what is gone succeeds.
 func (m *Manager) Remove(ctx context.Context, id string) error {
+	defer m.blockSync()()
 	r, unlock, found, err := m.store.GetLocked(&m.locks, id)
 	if !found {
 		return err

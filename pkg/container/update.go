@@ -68,6 +68,7 @@ func (m *Manager) UpdateOCIResources(ctx context.Context, id string, res *specs.
 	}
 	merged := mergeResources(spec.Linux, res)
 	merged.Devices = nil // as from the kubelet: limits only, the rules stay
+	m.DropUnsupported(merged)
 	next := *r
 	return m.applyResources(ctx, &next, merged)
 }
@@ -117,6 +118,11 @@ func mergeResources(l *specs.Linux, res *specs.LinuxResources) *specs.LinuxResou
 		}
 		if res.Memory.Limit != nil {
 			mem.Limit = res.Memory.Limit
+			// podshim sets swap to the limit (no swap beyond it, as the
+			// kubelet asks): a new limit moves it along, unless given.
+			if mem.Swap != nil && res.Memory.Swap == nil {
+				mem.Swap = res.Memory.Limit
+			}
 		}
 		if res.Memory.Swap != nil {
 			mem.Swap = res.Memory.Swap

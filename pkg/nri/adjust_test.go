@@ -4,6 +4,7 @@ package nri
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	api "github.com/containerd/nri/pkg/api"
@@ -108,5 +109,15 @@ func TestPluginsSeeTheKubeletsNames(t *testing.T) {
 	}
 	if !slices.Equal(nc.GetArgs(), []string{"sleep", "1"}) || len(nc.GetMounts()) != 2 || len(nc.GetLinux().GetNamespaces()) != 2 {
 		t.Errorf("container from spec: args %v, mounts %v, namespaces %v", nc.GetArgs(), nc.GetMounts(), nc.GetLinux().GetNamespaces())
+	}
+}
+
+// What podshim does not do is refused with a reason, not dropped.
+func TestUnsupportedAdjustmentIsRefused(t *testing.T) {
+	adj := &api.ContainerAdjustment{}
+	adj.AddCDIDevice(&api.CDIDevice{Name: "vendor.com/gpu=0"})
+	err := (&Service{}).generator(baseSpec()).Adjust(adj)
+	if err == nil || !strings.Contains(err.Error(), "CDI devices: not supported") {
+		t.Errorf("a CDI device from a plugin: got %v, want a refusal naming CDI", err)
 	}
 }

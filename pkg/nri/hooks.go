@@ -89,13 +89,32 @@ func (s *Service) CreateContainer(ctx context.Context, r *container.Record, spec
 		return err
 	}
 	if adj := rpl.GetAdjust(); adj != nil {
-		g := generate.SpecGenerator(&specEditor{s: spec})
-		if err := g.Adjust(adj); err != nil {
+		if err := s.generator(spec).Adjust(adj); err != nil {
 			return fmt.Errorf("apply the plugins' adjustment: %w", err)
 		}
 	}
 	s.applyLater(rpl.GetUpdate(), rpl.GetEvict())
 	return nil
+}
+
+// errNotSupported answers a plugin's request podshim cannot carry out,
+// rather than dropping it without a word.
+func errNotSupported(what string) error {
+	return fmt.Errorf("%s: not supported by podshim", what)
+}
+
+// generator is NRI's adjustment code over spec, with what podshim does
+// not do refused, and limits this node's cgroups cannot take dropped.
+func (s *Service) generator(spec *specs.Spec) *generate.Generator {
+	return generate.SpecGenerator(&specEditor{s: spec},
+		generate.WithCDIDeviceInjector(func(*specs.Spec, []string) error { return errNotSupported("CDI devices") }),
+		generate.WithBlockIOResolver(func(string) (*specs.LinuxBlockIO, error) { return nil, errNotSupported("block I/O classes") }),
+		generate.WithRdtResolver(func(string) (*specs.LinuxIntelRdt, error) { return nil, errNotSupported("RDT classes") }),
+		generate.WithResourceChecker(func(r *specs.LinuxResources) error {
+			s.containers.DropUnsupported(r)
+			return nil
+		}),
+	)
 }
 
 // UndoCreateContainer tells plugins that a container they were asked
@@ -145,14 +164,16 @@ func (s *Service) UpdateContainer(ctx context.Context, r *container.Record, res 
 	}
 	var others []*adaptation.ContainerUpdate
 	for _, u := range rpl.GetUpdate() {
+		if u == nil || u.GetLinux().GetResources() == nil {
+			continue // the library's answer holds a nil for "no change"
+		}
 		if u.GetContainerId() != r.ID {
 			others = append(others, u)
 			continue
 		}
 		// The plugins' answer for this container is what is applied.
 		spec := &specs.Spec{Linux: &specs.Linux{Resources: res}}
-		g := generate.SpecGenerator(&specEditor{s: spec})
-		if err := g.AdjustResources(u.GetLinux().GetResources()); err != nil {
+		if err := s.generator(spec).AdjustResources(u.GetLinux().GetResources()); err != nil {
 			return nil, fmt.Errorf("apply the plugins' resources: %w", err)
 		}
 		res = spec.Linux.Resources

@@ -103,8 +103,8 @@ func (s *Service) Start() error {
 // Stop closes every plugin connection and the socket.
 func (s *Service) Stop() { s.a.Stop() }
 
-// syncStateTimeout bounds the monitor calls of one synchronisation.
-const syncStateTimeout = 5 * time.Second
+// syncStateTimeout bounds each monitor call of a synchronisation.
+const syncStateTimeout = time.Second
 
 // synchronize tells a newly registered plugin of every pod and container
 // there is. The library holds container creations (BlockPluginSync) out
@@ -116,16 +116,22 @@ func (s *Service) synchronize(ctx context.Context, cb adaptation.SyncCB) error {
 		pods = append(pods, podOf(r))
 	}
 	// Creations wait while this runs: a monitor that does not answer
-	// must not hold them for long, so its containers are UNKNOWN.
-	sctx, cancel := context.WithTimeout(ctx, syncStateTimeout)
-	defer cancel()
+	// must not hold them for long, so its containers are UNKNOWN (once
+	// one of a pod's containers found it silent, the pod's others too).
 	var ctrs []*adaptation.Container
+	silent := map[string]bool{}
 	for _, r := range s.containers.List() {
 		state := api.ContainerState_CONTAINER_UNKNOWN
-		if st, err := s.containers.State(sctx, r); err == nil {
-			state = stateOf(st)
-		} else {
-			klog.V(1).Infof("nri: synchronize: state of container %s: %v", r.ID, err)
+		if !silent[r.SandboxID] {
+			sctx, cancel := context.WithTimeout(ctx, syncStateTimeout)
+			st, err := s.containers.State(sctx, r)
+			cancel()
+			if err == nil {
+				state = stateOf(st)
+			} else {
+				silent[r.SandboxID] = errors.Is(err, context.DeadlineExceeded)
+				klog.V(1).Infof("nri: synchronize: state of container %s: %v", r.ID, err)
+			}
 		}
 		ctrs = append(ctrs, containerOf(r, nil, state))
 	}
@@ -143,6 +149,9 @@ func (s *Service) updateContainers(ctx context.Context, updates []*adaptation.Co
 	var failed []*adaptation.ContainerUpdate
 	var errs []error
 	for _, u := range updates {
+		if u == nil || u.GetContainerId() == "" || u.GetLinux().GetResources() == nil {
+			continue
+		}
 		if err := s.containers.UpdateOCIResources(ctx, u.GetContainerId(), u.GetLinux().GetResources().ToOCI()); err != nil {
 			failed = append(failed, u)
 			if !u.GetIgnoreFailure() {

@@ -85,6 +85,9 @@ func (m *Manager) add(ctx context.Context, list *libcni.NetworkConfigList, rt *l
 	if err := loopbackUp(rt.NetNS); err != nil {
 		return Result{}, err
 	}
+	if err := pinBridgeMACs(list); err != nil {
+		return Result{}, err
+	}
 	start := time.Now()
 	r, err := m.cni.AddNetworkList(ctx, list, rt)
 	metrics.CNI("ADD", start, err)

@@ -9,12 +9,16 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 
 	"github.com/containernetworking/cni/pkg/invoke"
 	"github.com/containernetworking/cni/pkg/types"
 	"github.com/containernetworking/cni/pkg/version"
+
+	"github.com/podshim/podshim/pkg/phase"
 )
 
 // pluginExec runs CNI plugins as libcni's own exec does, except that a
@@ -47,9 +51,12 @@ func (pluginExec) ExecPlugin(ctx context.Context, pluginPath string, stdinData [
 	// The parent-death signal fires when the thread that forked the plugin
 	// ends, not the process: hold this goroutine on its thread until the
 	// plugin is reaped so Go cannot retire that thread under it.
+	t := phase.Start("CNI plugin "+filepath.Base(pluginPath)+" "+cniCommand(environ), cniContainerID(environ))
 	runtime.LockOSThread()
 	err := c.Run()
 	runtime.UnlockOSThread()
+	t.Step("exec")
+	t.Done()
 	if stderr.Len() > 0 {
 		_, _ = stderr.WriteTo(os.Stderr)
 	}
@@ -57,6 +64,18 @@ func (pluginExec) ExecPlugin(ctx context.Context, pluginPath string, stdinData [
 		return nil, pluginError(err, stdout.Bytes(), stderr.Bytes())
 	}
 	return stdout.Bytes(), nil
+}
+
+func cniCommand(environ []string) string     { return envValue(environ, "CNI_COMMAND") }
+func cniContainerID(environ []string) string { return envValue(environ, "CNI_CONTAINERID") }
+
+func envValue(environ []string, key string) string {
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, key+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // pluginError prefers the CNI error a plugin printed on stdout, as the

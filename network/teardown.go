@@ -12,6 +12,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/podshim/podshim/pkg/metrics"
+	"github.com/podshim/podshim/pkg/phase"
 )
 
 // Teardown detaches the pod from the network with CNI DEL and forgets it.
@@ -49,18 +50,27 @@ func (m *Manager) Teardown(ctx context.Context, pod Pod, netnsPath string) error
 
 	// Read before DEL, which drops libcni's cache.
 	ips := m.knownIPs(in, list, rt)
+	pluginSeesAll := netnsPath != "" && podIfaceHolds(netnsPath, in.IfName, ips) == nil
+	t := phase.Start("CNI teardown", pod.ID)
+	defer t.Done()
 	start := time.Now()
 	err = m.cni.DelNetworkList(ctx, list, rt)
 	metrics.CNI("DEL", start, err)
+	t.Step("del")
 	if err != nil {
 		return fmt.Errorf("tear down network %q of pod %s: %w", list.Name, pod.ID, err)
 	}
-	// Always, not only without a netns: the bridge plugin also skips its
-	// masquerade cleanup when the pod's eth0 is gone from a netns that
-	// still exists. The cleanup is idempotent.
-	if err := cleanupBridgeMasq(list, pod.ID, ips); err != nil {
-		return fmt.Errorf("tear down network of pod %s: %w", pod.ID, err)
+	// Whenever the plugin may have skipped it, not only without a netns:
+	// the bridge plugin also skips its masquerade cleanup when the pod's
+	// eth0 is gone from a netns that still exists, and it cleans only the
+	// addresses it finds there. Where it found them all, it is done.
+	if !pluginSeesAll {
+		if err := cleanupBridgeMasq(list, pod.ID, ips); err != nil {
+			return fmt.Errorf("tear down network of pod %s: %w", pod.ID, err)
+		}
 	}
+	t.Step("masq-cleanup")
+	defer t.Step("intent")
 	return m.removeIntent(pod.ID)
 }
 

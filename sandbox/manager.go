@@ -28,7 +28,7 @@ type Network interface {
 	RemoveNetNS(path string) error
 	Setup(ctx context.Context, pod network.Pod, netnsPath string) (network.Result, error)
 	Teardown(ctx context.Context, pod network.Pod, netnsPath string) error
-	Check(ctx context.Context, pod network.Pod, netnsPath string) error
+	CheckAddresses(pod network.Pod, netnsPath string) error
 	Intents() ([]network.Intent, error)
 	ListNetNS() ([]string, error)
 }
@@ -174,12 +174,12 @@ func logTeardown(id, step string, err error) error {
 	return nil
 }
 
-// CheckNetwork asks the CNI plugins whether the pod's network is still as
-// they set it up (CNI CHECK). A host-network or stopped pod has nothing to
-// check.
-func (m *Manager) CheckNetwork(ctx context.Context, r *Record) error {
+// CheckNetwork looks whether the pod's interface still holds the addresses
+// CNI gave it (netlink only, no plugin run). A host-network or stopped pod
+// has nothing to check.
+func (m *Manager) CheckNetwork(r *Record) error {
 	if r.NetNSPath == "" || r.NetworkDown {
 		return nil
 	}
-	return m.net.Check(ctx, podOf(r), r.NetNSPath)
+	return m.net.CheckAddresses(podOf(r), r.NetNSPath)
 }

@@ -11,6 +11,8 @@ import (
 
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
+
+	"github.com/podshim/podshim/pkg/phase"
 )
 
 // pauseExitWait bounds the wait for a SIGKILLed pause process to vanish.
@@ -31,6 +33,8 @@ func (m *Manager) Stop(ctx context.Context, id string) error {
 }
 
 func (m *Manager) stopLocked(ctx context.Context, r *Record) error {
+	t := phase.Start("StopPodSandbox", r.ID)
+	defer t.Done()
 	var errs []error
 	rt, err := m.runtimeOf(r)
 	if err != nil {
@@ -46,17 +50,25 @@ func (m *Manager) stopLocked(ctx context.Context, r *Record) error {
 			return err
 		}
 		r = &told
+		t.Step("hooks")
 	}
-	if err := rt.Kill(ctx, r.ID, int(syscall.SIGKILL)); err != nil {
+	if r.State == StateNotReady && r.PidStart != 0 && !alive(r.Pid, r.PidStart) {
+		// Stopped before and its pause is gone (a remove after a stop, the
+		// kubelet's usual order): there is nothing for runc to kill.
+	} else if err := rt.Kill(ctx, r.ID, int(syscall.SIGKILL)); err != nil {
 		errs = append(errs, err)
 	} else if err := waitGone(ctx, r.Pid, r.PidStart); err != nil {
 		errs = append(errs, fmt.Errorf("pause pid %d: %w", r.Pid, err))
 	}
+	t.Step("kill-pause")
 	if r.NetNSPath != "" && !r.NetworkDown {
 		errs = append(errs, logTeardown(r.ID, "CNI teardown", m.net.Teardown(ctx, podOf(r), r.NetNSPath)))
+		t.Step("cni-del")
 		errs = append(errs, logTeardown(r.ID, "remove netns", m.net.RemoveNetNS(r.NetNSPath)))
+		t.Step("netns")
 	}
 	errs = append(errs, logTeardown(r.ID, "unmount shm", unmountShm(r.ShmPath)))
+	t.Step("shm")
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("stop sandbox %s: %w", r.ID, err)
 	}
@@ -72,6 +84,7 @@ func (m *Manager) stopLocked(ctx context.Context, r *Record) error {
 		if !r.StopReported {
 			m.emit(&stopped, runtimeapi.ContainerEventType_CONTAINER_STOPPED_EVENT)
 		}
+		t.Step("record")
 	}
 	klog.V(1).Infof("sandbox %s stopped", r.ID)
 	return nil

@@ -391,18 +391,18 @@ func pauseRuns(pid int) bool {
 	return strings.Contains(s[:max(i, 0)], "(pause") && i+2 < len(s) && s[i+2] != 'Z' && s[i+2] != 'X'
 }
 
-func TestVerboseStatusRunsCNICheck(t *testing.T) {
+func TestVerboseStatusChecksPodNetwork(t *testing.T) {
 	d := startDaemon(t, "")
 	id := runPod(t, d, podConfig("checked"))
 	if _, info := podStatus(t, d, id); info.NetworkCheck != "ok" {
-		t.Fatalf("CNI CHECK of a healthy pod: %q", info.NetworkCheck)
+		t.Fatalf("network check of a healthy pod: %q", info.NetworkCheck)
 	}
 	_, info := podStatus(t, d, id)
 	if out, err := exec.Command("nsenter", "--net="+info.NetNamespace, "ip", "link", "del", "eth0").CombinedOutput(); err != nil {
 		t.Fatalf("break the pod's network: %v\n%s", err, out)
 	}
 	if _, info := podStatus(t, d, id); info.NetworkCheck == "ok" {
-		t.Fatal("CNI CHECK should notice the pod lost eth0")
+		t.Fatal("the network check should notice the pod lost eth0")
 	}
 	// Teardown still frees everything, NAT rules included, although the
 	// bridge plugin cannot learn the pod's address from a missing eth0.

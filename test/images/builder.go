@@ -75,7 +75,10 @@ func baseRootfs(hb *hostBusybox, procutils []byte) []TarEntry {
 	listed := map[string]bool{}
 	for _, p := range paths[1:] {
 		listed[path.Base(p)] = true
-		t.add(TarEntry{Name: p, Type: tar.TypeLink, Linkname: paths[0]})
+		// The link carries its target's mode and owner, as tar writes
+		// them: containerd and docker apply a link header's mode to the
+		// shared inode, so a link with mode 0 made every applet 0000 there.
+		t.add(TarEntry{Name: p, Type: tar.TypeLink, Linkname: paths[0], Mode: first.Mode, UID: first.UID, GID: first.GID})
 	}
 	t.add(regFile("usr/bin/procutils", 0o755, procutils))
 	for _, cmd := range []string{"pgrep", "ipcs"} {

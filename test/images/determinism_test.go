@@ -52,6 +52,7 @@ func TestLayersAreNormalised(t *testing.T) {
 	}
 	tr := tar.NewReader(bytes.NewReader(b.base.uncompressed))
 	var names []string
+	modes := map[string]int64{}
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -64,6 +65,12 @@ func TestLayersAreNormalised(t *testing.T) {
 			t.Errorf("%s: mtime %v owner %q/%q %d:%d", hdr.Name, hdr.ModTime, hdr.Uname, hdr.Gname, hdr.Uid, hdr.Gid)
 		}
 		names = append(names, hdr.Name)
+		modes[hdr.Name] = hdr.Mode
+		// A hard link's header must agree with its target: runtimes that
+		// chmod a link to its header's mode would change the target too.
+		if hdr.Typeflag == tar.TypeLink && hdr.Mode != modes[hdr.Linkname] {
+			t.Errorf("hard link %s has mode %o, its target %s %o", hdr.Name, hdr.Mode, hdr.Linkname, modes[hdr.Linkname])
+		}
 	}
 	if !sort.SliceIsSorted(names, func(i, j int) bool { return trimSlash(names[i]) < trimSlash(names[j]) }) {
 		t.Error("base layer entries are not sorted")

@@ -45,6 +45,11 @@ type Options struct {
 	// patterns (see newPinSet) whose images report Pinned, so the kubelet
 	// never garbage-collects them.
 	PinnedImages []string
+	// GCDelay is how long blobs and layers that no image references any
+	// more are kept before they are deleted, so an image removed and
+	// pulled again soon needs no download or unpack. 0 deletes them
+	// before RemoveImage returns.
+	GCDelay time.Duration
 }
 
 // HostConfig is how to talk to one registry host.

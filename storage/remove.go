@@ -12,7 +12,7 @@ import (
 
 // Remove deletes the image ref names (any form Get accepts) with all its
 // tags and digests, as containerd's CRI RemoveImage does, then frees the
-// blobs and layers no other image uses. Removing an image that is not
+// blobs and layers no other image uses (Options.GCDelay later). Removing an image that is not
 // stored succeeds, so concurrent removals of one image all succeed.
 func (s *Store) Remove(ref string) error {
 	var removed imageRecord
@@ -55,7 +55,7 @@ func (s *Store) Remove(ref string) error {
 		return nil
 	}
 	klog.V(1).InfoS("Removed image", "id", removed.ID, "tags", removed.RepoTags, "digests", removed.RepoDigests)
-	if err := s.collectGarbage(); err != nil {
+	if err := s.scheduleGC(); err != nil {
 		return fmt.Errorf("remove image %q: %w", ref, err)
 	}
 	return nil

@@ -273,7 +273,7 @@ func (s *Store) RemoveRootfs(containerID string) error {
 	if err != nil {
 		return fmt.Errorf("remove rootfs of %s: %w", containerID, err)
 	}
-	return s.collectGarbage()
+	return s.scheduleGC()
 }
 
 // RootfsUsage measures a container's writable layer.

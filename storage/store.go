@@ -35,6 +35,7 @@ type Store struct {
 	// nothing a pull has leased is ever deleted.
 	gcMu   sync.Mutex
 	leases map[string]int
+	gc     gcScheduler
 
 	pulls       pullFlights
 	downloads   downloads
@@ -117,6 +118,7 @@ func (s *Store) Close() error {
 	// are not told they cancelled.
 	s.cancel(errClosed)
 	s.inflight.Wait()
+	s.stopGC()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close image store: %w", err)
 	}

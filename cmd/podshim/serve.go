@@ -62,6 +62,11 @@ func serve(cfg config.Config) error {
 	}
 	defer lock.Close()
 
+	// Unreferenced image content waits this long before it is deleted
+	// (storage.Options.GCDelay): long enough for the pull that follows a
+	// removal, short enough that the kubelet's image GC sees the space
+	// freed well before it looks again.
+	const imageGCDelay = 2 * time.Second
 	images, err := storage.Open(storage.Options{
 		Root:                   filepath.Join(cfg.Root, "images"),
 		ContainersDir:          filepath.Join(cfg.Root, "containers"),
@@ -70,6 +75,7 @@ func serve(cfg config.Config) error {
 		ProgressTimeout:        time.Duration(cfg.Image.ProgressTimeout),
 		MaxConcurrentDownloads: cfg.Image.MaxConcurrentDownloads,
 		PinnedImages:           cfg.Image.PinnedImages,
+		GCDelay:                imageGCDelay,
 	})
 	if err != nil {
 		return fmt.Errorf("open image store: %w", err)

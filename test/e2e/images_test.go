@@ -135,9 +135,17 @@ func TestPullListInspectRemoveOverPlainHTTP(t *testing.T) {
 		Image: &runtimeapi.ImageSpec{Image: ref}}); err != nil {
 		t.Fatalf("second RemoveImage: %v", err)
 	}
-	after, err := d.images.ImageFsInfo(ctxT(t, 10*time.Second), &runtimeapi.ImageFsInfoRequest{})
-	if err != nil || after.ImageFilesystems[0].UsedBytes.GetValue() >= fs.ImageFilesystems[0].UsedBytes.GetValue() {
-		t.Fatalf("removing the only image should free its bytes: before %v after %v (%v)", fs, after, err)
+	// Its content is deleted a moment later (the store's GC delay), not
+	// before RemoveImage returns.
+	var after *runtimeapi.ImageFsInfoResponse
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		after, err = d.images.ImageFsInfo(ctxT(t, 10*time.Second), &runtimeapi.ImageFsInfoRequest{})
+		if err == nil && after.ImageFilesystems[0].UsedBytes.GetValue() < fs.ImageFilesystems[0].UsedBytes.GetValue() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("removing the only image should free its bytes: before %v after %v (%v)", fs, after, err)
+		}
 	}
 }
 

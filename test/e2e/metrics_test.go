@@ -127,7 +127,13 @@ func TestMetricsAfterAPodLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The image's layers are freed a moment after RemoveImage (the
+	// store's GC delay).
 	m = scrapeMetrics(t, addr)
+	for deadline := time.Now().Add(20 * time.Second); metricValue(m, "podshim_image_gc_freed_bytes_total") < 1 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		m = scrapeMetrics(t, addr)
+	}
 	for _, c := range []struct {
 		name   string
 		labels []string

@@ -22,6 +22,7 @@ import (
 	"github.com/podshim/podshim/pkg/atomicfile"
 	"github.com/podshim/podshim/pkg/monitor"
 	"github.com/podshim/podshim/pkg/oci"
+	"github.com/podshim/podshim/pkg/phase"
 	"github.com/podshim/podshim/pkg/records"
 	"github.com/podshim/podshim/sandbox"
 	"github.com/podshim/podshim/storage"
@@ -67,6 +68,8 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 		return nil, err
 	}
 	defer m.lock(r.ID)()
+	t := phase.Start("CreateContainer", r.ID)
+	defer t.Done()
 	var undo []func()
 	defer func() {
 		if err != nil {
@@ -91,6 +94,7 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 		return nil, err
 	}
 	undo = append(undo, func() { logUndo(r.ID, "remove rootfs", m.images.RemoveRootfs(r.ID)) })
+	t.Step("rootfs")
 
 	r.Bundle = filepath.Join(m.opts.StateDir, "containers", r.ID)
 	if err := os.MkdirAll(r.Bundle, 0o711); err != nil {
@@ -108,10 +112,12 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 		return nil, err
 	}
 
+	t.Step("bundle")
 	spec, err := m.buildSpec(ctx, r, pod, img.Config.Config)
 	if err != nil {
 		return nil, err
 	}
+	t.Step("spec")
 	sig, err := oci.StopSignal(cfg, img.Config.Config)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
@@ -134,6 +140,7 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 	if err := atomicfile.WriteFile(filepath.Join(r.Bundle, "config.json"), r.Spec, 0o600); err != nil {
 		return nil, fmt.Errorf("spec: %w", err)
 	}
+	t.Step("write-spec")
 
 	mon, err := m.monitorOf(ctx, pod.ID)
 	if err != nil {
@@ -145,6 +152,7 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 		ID: r.ID, Bundle: r.Bundle, LogPath: r.LogPath, LogDir: logDir, LogRel: logRelOf(r.LogPath, logDir, cfg.GetLogPath()),
 		Tty: cfg.GetTty(), Stdin: cfg.GetStdin(), StdinOnce: cfg.GetStdinOnce(),
 	})
+	t.Step("runc-create")
 	switch {
 	case err == nil:
 		undo = append(undo, func() { logUndo(r.ID, "delete", mon.Delete(context.WithoutCancel(ctx), r.ID)) })
@@ -170,6 +178,7 @@ func (m *Manager) Create(ctx context.Context, sandboxID string, cfg *runtimeapi.
 	if err := m.store.Put(r); err != nil {
 		return nil, err
 	}
+	t.Step("record")
 	m.emit(r, runtimeapi.ContainerEventType_CONTAINER_CREATED_EVENT)
 	if m.hooks != nil {
 		m.hooks.PostCreateContainer(ctx, r)

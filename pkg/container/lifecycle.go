@@ -14,6 +14,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/podshim/podshim/pkg/monitor"
+	"github.com/podshim/podshim/pkg/phase"
 )
 
 // ErrNotCreated marks a start of a container that is not in the created
@@ -145,9 +146,12 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 		return err
 	}
 	defer unlock()
+	t := phase.Start("RemoveContainer", r.ID)
+	defer t.Done()
 	if err := m.stopLocked(ctx, r, 0); err != nil {
 		return err
 	}
+	t.Step("stop")
 	mon, err := m.monitorOf(ctx, r.SandboxID)
 	if err == nil {
 		// A cached client may name a monitor killed since: then nothing
@@ -164,12 +168,15 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 			return fmt.Errorf("remove %s: %w", r.ID, err)
 		}
 	}
+	t.Step("delete")
 	if err := m.images.RemoveRootfs(r.ID); err != nil {
 		return fmt.Errorf("remove %s: %w", r.ID, err)
 	}
+	t.Step("rootfs")
 	if err := os.RemoveAll(r.Bundle); err != nil {
 		return fmt.Errorf("remove %s: %w", r.ID, err)
 	}
+	t.Step("bundle")
 	if (r.StartedAt != 0 || r.StartFailedAt != 0) && !r.ExitReported {
 		// Killed here before its exit watcher got to it: STOPPED goes
 		// out before DELETED.
@@ -180,6 +187,8 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 	if err := m.store.Delete(r.ID); err != nil {
 		return err
 	}
+	m.exited.Delete(r.ID)
+	t.Step("record")
 	m.emit(r, runtimeapi.ContainerEventType_CONTAINER_DELETED_EVENT)
 	if m.hooks != nil {
 		m.hooks.RemoveContainer(ctx, r)
@@ -194,10 +203,16 @@ func (m *Manager) State(ctx context.Context, r *Record) (monitor.State, error) {
 	if r.StartError != "" {
 		return startErrorState(r), nil
 	}
+	if st, ok := m.exited.Load(r.ID); ok {
+		return st.(monitor.State), nil
+	}
 	mon, err := m.monitorOf(ctx, r.SandboxID)
 	if err == nil {
 		st, err := mon.State(ctx, r.ID)
 		if err == nil {
+			if r.ExitReported && st.Status == monitor.StatusExited {
+				m.exited.Store(r.ID, st)
+			}
 			return st, nil
 		}
 		klog.V(2).Infof("container %s: monitor state: %v", r.ID, err)
@@ -205,12 +220,40 @@ func (m *Manager) State(ctx context.Context, r *Record) (monitor.State, error) {
 	dir, derr := m.sandboxes.MonitorDir(r.SandboxID)
 	if derr == nil {
 		if st, ok, err := monitor.ReadExit(dir, r.ID); err == nil && ok {
+			if r.ExitReported && st.Status == monitor.StatusExited {
+				m.exited.Store(r.ID, st)
+			}
 			return st, nil
 		}
 	}
 	// No monitor and no exit record: the container's fate is unknown (the
 	// node rebooted, or the pod's monitor was killed).
 	return monitor.State{ID: r.ID, Status: monitor.StatusUnknown, Reason: "Unknown"}, nil
+}
+
+// ListStatus is the container's status for ListContainers, from what the
+// record and the exit watcher keep current, without asking the pod's
+// monitor: a started container whose exit was neither reported nor
+// recorded by its monitor runs (the watcher reports an exit, or a monitor
+// lost, as it happens), one never started is created. Exited containers' final states are kept after the
+// first look. At hundreds of pods this is the difference between a list
+// that reads memory and one that dials every pod's monitor.
+func (m *Manager) ListStatus(ctx context.Context, r *Record) (string, error) {
+	switch {
+	case r.StartError != "" || r.ExitReported:
+		st, err := m.State(ctx, r)
+		return st.Status, err
+	case r.StartedAt != 0:
+		// Exited a moment ago, before its watcher reported it (after a
+		// StopContainer, say): the monitor's exit record is there.
+		if dir, err := m.sandboxes.MonitorDir(r.SandboxID); err != nil || monitor.ExitRecorded(dir, r.ID) {
+			st, err := m.State(ctx, r)
+			return st.Status, err
+		}
+		return monitor.StatusRunning, nil
+	default:
+		return monitor.StatusCreated, nil
+	}
 }
 
 // Exit code and reason of a container whose process could not be started,

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 	"k8s.io/klog/v2"
@@ -52,6 +53,10 @@ type Manager struct {
 	notify Notifier
 	// hooks are NRI's (SetHooks); nil without NRI.
 	hooks Hooks
+	// exited keeps the final state of containers whose exit was reported
+	// (id → monitor.State): it never changes again, so no call after the
+	// first asks the monitor for it.
+	exited sync.Map
 }
 
 // New opens the container records.

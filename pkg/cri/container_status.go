@@ -173,11 +173,11 @@ func (s *Service) listContainers(ctx context.Context, f *runtimeapi.ContainerFil
 		if !labelsMatch(r.Config.GetLabels(), f.GetLabelSelector()) {
 			continue
 		}
-		st, err := s.containers.State(ctx, r)
+		status, err := s.containers.ListStatus(ctx, r)
 		if err != nil {
 			continue
 		}
-		state := criState(st.Status)
+		state := criState(status)
 		if f.GetState() != nil && f.GetState().GetState() != state {
 			continue
 		}

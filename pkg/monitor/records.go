@@ -65,6 +65,15 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
+// ExitRecorded reports whether the monitor whose directory is dir has
+// recorded the exit of container id: it writes that record before it tells
+// any waiter, so a container without one had not exited a moment ago. One
+// stat, for listings that must not dial every monitor.
+func ExitRecorded(dir, id string) bool {
+	_, err := os.Stat(filepath.Join(dir, id, exitFile))
+	return err == nil
+}
+
 // ReadExit reads what the monitor under dir recorded for container id,
 // for when the monitor itself is gone. The bool reports whether an exit
 // was recorded; without one, State still carries the pid and the created

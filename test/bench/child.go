@@ -26,6 +26,11 @@ type child struct {
 // group keeps a terminal's Ctrl-C away from it: the bench must still be
 // able to talk to the daemon to remove pods before stopping it.
 func startChild(path, logPath string, args ...string) (*child, error) {
+	return startChildEnv(path, logPath, nil, args...)
+}
+
+// startChildEnv is startChild with extra environment variables.
+func startChildEnv(path, logPath string, extraEnv []string, args ...string) (*child, error) {
 	logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
@@ -33,6 +38,9 @@ func startChild(path, logPath string, args ...string) (*child, error) {
 	defer logFile.Close()
 	cmd := exec.Command(path, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if len(extraEnv) > 0 {
+		cmd.Env = append(os.Environ(), extraEnv...)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, err

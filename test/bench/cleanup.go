@@ -37,6 +37,7 @@ func (e *env) cleanup() error {
 		e.conn.Close()
 	}
 	note(e.daemon.stop(20 * time.Second))
+	note(e.ref.stop(e))
 	note(e.registry.stop(10 * time.Second))
 	if e.keepLogs != "" {
 		note(e.saveLogs(e.keepLogs))

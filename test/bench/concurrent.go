@@ -11,19 +11,24 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
-// concurrentReport is phase 4: M pods asked for at once, as a kubelet
-// does after a node restart or a large rollout.
+// concurrentReport is phase 4: M pods asked for, Batch at a time (0: all
+// at once), as a kubelet does after a node restart or a large rollout;
+// then, with all of them running, the latency of the calls the kubelet
+// makes periodically, and the daemon's memory.
 type concurrentReport struct {
-	Pods          int      `json:"pods"`
-	Running       int      `json:"running"`
-	CreateSeconds float64  `json:"create_seconds"`
-	PodsPerSecond float64  `json:"pods_per_second"`
-	RemoveSeconds float64  `json:"remove_seconds"`
-	Failures      []string `json:"failures,omitempty"`
+	Pods          int                     `json:"pods"`
+	Batch         int                     `json:"batch"`
+	Running       int                     `json:"running"`
+	Periodic      map[string]distribution `json:"periodic_calls_ms,omitempty"`
+	DaemonAtPods  *memMiB                 `json:"daemon_with_pods_running,omitempty"`
+	CreateSeconds float64                 `json:"create_seconds"`
+	PodsPerSecond float64                 `json:"pods_per_second"`
+	RemoveSeconds float64                 `json:"remove_seconds"`
+	Failures      []string                `json:"failures,omitempty"`
 }
 
-func measureConcurrent(ctx context.Context, e *env, m int) (*concurrentReport, error) {
-	rep := &concurrentReport{Pods: m}
+func measureConcurrent(ctx context.Context, e *env, m, batch int) (*concurrentReport, error) {
+	rep := &concurrentReport{Pods: m, Batch: batch}
 	cfgs := make([]*runtimeapi.PodSandboxConfig, m)
 	for i := range cfgs {
 		var err error
@@ -39,10 +44,17 @@ func measureConcurrent(ctx context.Context, e *env, m int) (*concurrentReport, e
 	results := make([]result, m)
 	start := time.Now()
 	var wg sync.WaitGroup
+	size := m
+	if batch > 0 {
+		size = batch
+	}
+	slots := make(chan struct{}, max(size, 1))
 	for i := range cfgs {
 		wg.Add(1)
+		slots <- struct{}{}
 		go func() {
 			defer wg.Done()
+			defer func() { <-slots }()
 			pod, ctr, err := e.runPodGRPC(ctx, cfgs[i])
 			results[i] = result{pod, ctr, err}
 		}()
@@ -77,6 +89,14 @@ func measureConcurrent(ctx context.Context, e *env, m int) (*concurrentReport, e
 	for j := first; j < len(e.pods) && ctx.Err() == nil; j++ {
 		if err := e.notePause(ctx, j); err != nil {
 			rep.Failures = append(rep.Failures, err.Error())
+		}
+	}
+
+	if rep.Running > 0 && ctx.Err() == nil {
+		rep.Periodic = measurePeriodic(ctx, e, periodicSamples)
+		if mem, err := readMem(e.daemonPid()); err == nil {
+			v := toMiB(mem, 1)
+			rep.DaemonAtPods = &v
 		}
 	}
 
@@ -155,4 +175,59 @@ func onlyExited(pending map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// periodicSamples is how often each periodic call is timed.
+const periodicSamples = 50
+
+// measurePeriodic times, one after another, the calls a kubelet makes
+// every few seconds whatever happens on the node (PLEG relists, the
+// stats and eviction managers, image GC), with every pod running.
+func measurePeriodic(ctx context.Context, e *env, n int) map[string]distribution {
+	calls := []struct {
+		name string
+		call func(context.Context) error
+	}{
+		{"ListPodSandbox", func(c context.Context) error {
+			_, err := e.rt.ListPodSandbox(c, &runtimeapi.ListPodSandboxRequest{})
+			return err
+		}},
+		{"ListContainers", func(c context.Context) error {
+			_, err := e.rt.ListContainers(c, &runtimeapi.ListContainersRequest{})
+			return err
+		}},
+		{"ListContainerStats", func(c context.Context) error {
+			_, err := e.rt.ListContainerStats(c, &runtimeapi.ListContainerStatsRequest{})
+			return err
+		}},
+		{"ListPodSandboxStats", func(c context.Context) error {
+			_, err := e.rt.ListPodSandboxStats(c, &runtimeapi.ListPodSandboxStatsRequest{})
+			return err
+		}},
+		{"ImageFsInfo", func(c context.Context) error {
+			_, err := e.img.ImageFsInfo(c, &runtimeapi.ImageFsInfoRequest{})
+			return err
+		}},
+	}
+	out := map[string]distribution{}
+	for _, c := range calls {
+		var got []float64
+		for range n {
+			if ctx.Err() != nil {
+				break
+			}
+			rctx, cancel := rpcContext(ctx)
+			start := time.Now()
+			err := c.call(rctx)
+			took := ms(time.Since(start))
+			cancel()
+			if err == nil {
+				got = append(got, took)
+			}
+		}
+		d := distributionOf(got)
+		d.Samples = nil // the percentiles say it; 50 numbers per call would not
+		out[c.name] = d
+	}
+	return out
 }

@@ -18,10 +18,15 @@ import (
 // Like every call (see rpcContext), a started crictl is never killed: its
 // own timeout bounds it; ctx only keeps a new one from starting.
 func (e *env) crictl(ctx context.Context, args ...string) (string, error) {
+	return e.crictlWith(ctx, e.crictlConfig, args...)
+}
+
+// crictlWith runs crictl against the runtime the config file names.
+func (e *env) crictlWith(ctx context.Context, config string, args ...string) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	full := append([]string{"--config", e.crictlConfig}, args...)
+	full := append([]string{"--config", config}, args...)
 	cmd := exec.Command(filepath.Join(e.bin, "crictl"), full...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -49,8 +49,11 @@ type env struct {
 	sock, crictlConfig      string
 	lock                    *os.File
 
-	registry *child
-	daemon   *child
+	registry     *child
+	registryAddr string
+	daemon       *child
+	// ref is containerd, when the run compares with it.
+	ref *refRuntime
 
 	conn *grpc.ClientConn
 	rt   runtimeapi.RuntimeServiceClient
@@ -162,6 +165,7 @@ func (e *env) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	e.registryAddr = addr
 	if err := addFence(); err != nil {
 		return err
 	}
@@ -204,12 +208,15 @@ conf_dir = %q
 default_bridge = %q
 default_subnet = %q
 
-[registry.mirrors]
-"registry.k8s.io" = ["http://%s"]
-
 [registry.hosts.%q]
 insecure = true
-`, filepath.Join(e.work, "cni"), bridgeName, podSubnet, addr, addr)
+
+[registry.mirrors]
+`, filepath.Join(e.work, "cni"), bridgeName, podSubnet, addr)
+	// Every registry critest's benchmarks name, as containerd's are.
+	for _, reg := range mirroredRegistries {
+		cfg += fmt.Sprintf("%q = [\"http://%s\"]\n", reg, addr)
+	}
 	if err := os.WriteFile(filepath.Join(e.work, "config.toml"), []byte(cfg), 0o600); err != nil {
 		return err
 	}

@@ -29,15 +29,20 @@ func main() {
 	opts := options{}
 	flag.IntVar(&opts.pods, "pods", 30, "pods measured sequentially for pod-ready latency (each way: crictl and gRPC)")
 	flag.IntVar(&opts.concurrent, "concurrent", 100, "pods created concurrently, then removed concurrently")
+	flag.IntVar(&opts.batch, "batch", 0, "create the concurrent pods this many at a time (0: all at once)")
 	flag.IntVar(&opts.memPods, "mem-pods", 10, "pods kept running while memory per pod is read")
 	flag.StringVar(&opts.out, "out", "", "write the JSON report to this file")
 	flag.IntVar(&opts.daemonV, "daemon-v", 0, "the daemon's klog -v level (0, what a node runs, is what is measured)")
 	flag.StringVar(&opts.logs, "logs", "", "copy the daemon's and the registry's logs into this dir (once they stopped) before the temp dir goes")
 	flag.StringVar(&opts.bin, "bin", "", "directory of the built binaries (default: bin/ of the podshim module above the working directory)")
-	flag.DurationVar(&opts.timeout, "timeout", 9*time.Minute, "bound on the measurements; clean-up runs after it")
+	flag.DurationVar(&opts.timeout, "timeout", 20*time.Minute, "bound on the measurements; clean-up runs after it")
+	flag.StringVar(&opts.containerd, "containerd", "", "bin dir of containerd and containerd-shim-runc-v2 to compare with (make bench builds them); empty: no comparison")
+	flag.IntVar(&opts.rounds, "rounds", 3, "alternating rounds of the comparison with containerd")
+	flag.IntVar(&opts.comparePods, "compare-pods", 10, "pods per runtime and round in the comparison's crictl pod cycle")
+	flag.IntVar(&opts.critestSamples, "critest-samples", 20, "samples per runtime and round of each critest -benchmark lifecycle")
 	flag.Parse()
-	if opts.pods < 1 || opts.concurrent < 1 || opts.memPods < 1 {
-		fmt.Fprintln(os.Stderr, "bench: -pods, -concurrent and -mem-pods must be at least 1")
+	if opts.pods < 1 || opts.concurrent < 1 || opts.memPods < 1 || opts.rounds < 1 || opts.comparePods < 1 || opts.critestSamples < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -pods, -concurrent, -mem-pods, -rounds, -compare-pods and -critest-samples must be at least 1")
 		os.Exit(2)
 	}
 	os.Exit(run(opts))
@@ -45,7 +50,11 @@ func main() {
 
 type options struct {
 	pods, concurrent, memPods int
+	batch                     int
 	daemonV                   int
+	containerd                string
+	rounds, comparePods       int
+	critestSamples            int
 	out, bin, logs            string
 	timeout                   time.Duration
 }
@@ -86,6 +95,11 @@ func run(opts options) int {
 	rep := &report{Started: time.Now().UTC(), Machine: machineInfo(bin),
 		Flags: flagsReport{Pods: opts.pods, Concurrent: opts.concurrent, MemPods: opts.memPods}}
 	runErr := measure(ctx, e, opts, rep)
+	if runErr == nil && opts.containerd != "" {
+		// After podshim's own phases and their leak checks: containerd's
+		// pods are on a bridge and subnet of their own.
+		rep.Compare, runErr = compareWithContainerd(ctx, e, opts.containerd, e.registryAddr, opts.rounds, opts.comparePods, opts.critestSamples)
+	}
 	if runErr != nil {
 		rep.Errors = append(rep.Errors, runErr.Error())
 		if !errors.Is(runErr, context.Canceled) {
@@ -170,8 +184,8 @@ func measure(ctx context.Context, e *env, opts options, rep *report) (err error)
 	if rep.PerPod, err = measurePerPod(ctx, e, opts.memPods); err != nil {
 		return err
 	}
-	step(fmt.Sprintf("%d pods concurrently", opts.concurrent))
-	rep.Concurrent, err = measureConcurrent(ctx, e, opts.concurrent)
+	step(fmt.Sprintf("%d pods concurrently (batch %d), then the kubelet's periodic calls", opts.concurrent, opts.batch))
+	rep.Concurrent, err = measureConcurrent(ctx, e, opts.concurrent, opts.batch)
 	if err != nil {
 		return err
 	}

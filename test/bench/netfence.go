@@ -12,9 +12,14 @@ import (
 // interface: pods may reach each other and the host, never the outside.
 // It names the bridge before podshim creates it, so the first pod is
 // already fenced.
-var fenceRule = []string{"FORWARD", "-i", bridgeName, "!", "-o", bridgeName, "-j", "DROP"}
+func fenceRule(bridge string) []string {
+	return []string{"FORWARD", "-i", bridge, "!", "-o", bridge, "-j", "DROP"}
+}
 
-func addFence() error {
+func addFence() error { return addFenceFor(bridgeName) }
+
+func addFenceFor(bridge string) error {
+	fenceRule := fenceRule(bridge)
 	// -w: e2e or conformance runs may hold the xtables lock at the moment.
 	out, err := exec.Command("iptables", append([]string{"-w", "-I"}, fenceRule...)...).CombinedOutput()
 	if err != nil {
@@ -25,7 +30,10 @@ func addFence() error {
 
 // removeNetwork deletes the fence rule (every copy: a crashed run may
 // have left one) and the bridge. Both may be absent.
-func removeNetwork() error {
+func removeNetwork() error { return removeNetworkFor(bridgeName) }
+
+func removeNetworkFor(bridgeName string) error {
+	fenceRule := fenceRule(bridgeName)
 	var firstErr error
 	for i := 0; i < 10; i++ {
 		if exec.Command("iptables", append([]string{"-w", "-D"}, fenceRule...)...).Run() != nil {

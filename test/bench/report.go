@@ -27,6 +27,7 @@ type report struct {
 	DaemonIdle  *daemonReport       `json:"daemon_idle,omitempty"`
 	DaemonAfter *memMiB             `json:"daemon_after_run,omitempty"`
 	Concurrent  *concurrentReport   `json:"concurrent,omitempty"`
+	Compare     *comparison         `json:"comparison,omitempty"`
 	Leaks       []leakCheck         `json:"leak_checks,omitempty"`
 	PodsMade    int                 `json:"pods_made"`
 	Pods        []podRef            `json:"pods"`
@@ -129,11 +130,28 @@ func (r *report) print(w io.Writer) {
 		}
 	}
 	if c := r.Concurrent; c != nil {
-		fmt.Fprintf(w, "\n%d pods created concurrently\n", c.Pods)
+		fmt.Fprintf(w, "\n%d pods created concurrently (%s)\n", c.Pods, batchWords(c.Batch))
 		fmt.Fprintf(w, "  all Running: %d of %d in %.2f s (%.2f pods/s); removed concurrently in %.2f s\n",
 			c.Running, c.Pods, c.CreateSeconds, c.PodsPerSecond, c.RemoveSeconds)
 		fmt.Fprintf(w, "  %s pods all created and running (%d failures)\n", passFail(len(c.Failures) == 0), len(c.Failures))
+		if c.DaemonAtPods != nil {
+			fmt.Fprintf(w, "  daemon with %d pods running: %.1f MiB RSS, %.1f MiB PSS\n", c.Running, c.DaemonAtPods.RSS, c.DaemonAtPods.PSS)
+		}
+		if len(c.Periodic) > 0 {
+			fmt.Fprintf(w, "  %-48s %8s %8s %8s  (%d calls each, goal p99 < 20 ms)\n", fmt.Sprintf("periodic calls at %d pods, ms", c.Running), "p50", "p99", "max", periodicSamples)
+			for _, name := range sortedKeys(c.Periodic) {
+				d := c.Periodic[name]
+				mark := "met"
+				if d.P99 >= 20 {
+					mark = "MISSED"
+				}
+				fmt.Fprintf(w, "    %-46s %8.2f %8.2f %8.2f  %s\n", name, d.P50, d.P99, d.Max, mark)
+			}
+		}
 		printSome(w, c.Failures)
+	}
+	if r.Compare != nil {
+		r.Compare.print(w)
 	}
 	if len(r.Leaks) > 0 {
 		fmt.Fprintf(w, "\nleak checks, after removing all %d pods of the run\n", r.PodsMade)
@@ -191,4 +209,11 @@ func sortedKeys(m map[string]distribution) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+func batchWords(b int) string {
+	if b <= 0 {
+		return "all at once"
+	}
+	return fmt.Sprintf("%d at a time", b)
 }

@@ -12,6 +12,7 @@ import (
 type distribution struct {
 	P50     float64   `json:"p50"`
 	P90     float64   `json:"p90"`
+	P99     float64   `json:"p99"`
 	Max     float64   `json:"max"`
 	Mean    float64   `json:"mean"`
 	Samples []float64 `json:"samples"`
@@ -26,6 +27,7 @@ func distributionOf(samples []float64) distribution {
 	slices.Sort(sorted)
 	d.P50 = nearestRank(sorted, 0.50)
 	d.P90 = nearestRank(sorted, 0.90)
+	d.P99 = nearestRank(sorted, 0.99)
 	d.Max = sorted[len(sorted)-1]
 	var sum float64
 	for _, s := range sorted {

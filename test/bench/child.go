@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
 )
 
@@ -96,7 +97,7 @@ func waitFor(ctx context.Context, limit time.Duration, c *child, ok func() bool)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }
@@ -106,6 +107,10 @@ func waitFor(ctx context.Context, limit time.Duration, c *child, ok func() bool)
 func dial(sock string) (*grpc.ClientConn, error) {
 	conn, err := grpc.NewClient("unix://"+sock,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		// Retry a socket not there yet every few ms, not after gRPC's
+		// default 1 s backoff: the restart figure is the daemon's time to
+		// answer, not the client's wait.
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.Config{BaseDelay: 5 * time.Millisecond, Multiplier: 1.2, MaxDelay: 20 * time.Millisecond}, MinConnectTimeout: time.Second}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(16<<20), grpc.MaxCallSendMsgSize(16<<20)))
 	if err != nil {
 		return nil, errors.Join(errors.New("dial podshim"), err)

@@ -21,6 +21,7 @@ type concurrentReport struct {
 	Running       int                     `json:"running"`
 	Periodic      map[string]distribution `json:"periodic_calls_ms,omitempty"`
 	DaemonAtPods  *memMiB                 `json:"daemon_with_pods_running,omitempty"`
+	Restart       *restartReport          `json:"restart,omitempty"`
 	CreateSeconds float64                 `json:"create_seconds"`
 	PodsPerSecond float64                 `json:"pods_per_second"`
 	RemoveSeconds float64                 `json:"remove_seconds"`
@@ -98,6 +99,18 @@ func measureConcurrent(ctx context.Context, e *env, m, batch int) (*concurrentRe
 			v := toMiB(mem, 1)
 			rep.DaemonAtPods = &v
 		}
+		pods, running := map[string]bool{}, map[string]bool{}
+		for j := first; j < len(e.pods); j++ {
+			pods[e.pods[j].ID] = true
+		}
+		for _, id := range ctrs {
+			running[id] = true
+		}
+		var err error
+		if rep.Restart, err = measureRestart(ctx, e, pods, running); err != nil {
+			return rep, err
+		}
+		rep.Failures = append(rep.Failures, rep.Restart.Problems...)
 	}
 
 	rstart := time.Now()

@@ -137,6 +137,10 @@ func (r *report) print(w io.Writer) {
 		if c.DaemonAtPods != nil {
 			fmt.Fprintf(w, "  daemon with %d pods running: %.1f MiB RSS, %.1f MiB PSS\n", c.Running, c.DaemonAtPods.RSS, c.DaemonAtPods.PSS)
 		}
+		if r := c.Restart; r != nil {
+			fmt.Fprintf(w, "  daemon killed -9 with %d pods, restarted: answers after %.0f ms, lists every pod ready and container running after %.0f ms (goal 500 ms at 100 pods)\n",
+				r.Pods, r.AnswerMs, r.ListsEverythingMs)
+		}
 		if len(c.Periodic) > 0 {
 			fmt.Fprintf(w, "  %-48s %8s %8s %8s  (%d calls each, goal p99 < 20 ms)\n", fmt.Sprintf("periodic calls at %d pods, ms", c.Running), "p50", "p99", "max", periodicSamples)
 			for _, name := range sortedKeys(c.Periodic) {

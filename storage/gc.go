@@ -48,6 +48,7 @@ func (s *Store) sweep() error {
 // collectGarbage deletes blobs and layer directories that no image record
 // references and no pull in flight has leased.
 func (s *Store) collectGarbage() error {
+	defer s.contentChanged()
 	trash, err := s.unlinkUnreferenced()
 	// Deleting a layer tree can take long; it happens outside gcMu, on
 	// directories that were already renamed out of the store's namespace.

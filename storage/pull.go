@@ -44,6 +44,7 @@ func (s *Store) Pull(ctx context.Context, ref string, auth *Auth) (Image, error)
 			go func() {
 				defer s.inflight.Done()
 				rec, err := s.pull(call.ctx, call.cancel, named, auth)
+				s.contentChanged() // stored something, or left temp files
 				s.pulls.finish(key, call, rec, err)
 			}()
 		}

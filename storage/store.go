@@ -36,6 +36,7 @@ type Store struct {
 	gcMu   sync.Mutex
 	leases map[string]int
 	gc     gcScheduler
+	usage  usageCache
 
 	pulls       pullFlights
 	downloads   downloads
@@ -101,6 +102,7 @@ func Open(opts Options) (*Store, error) {
 		s.db.Close()
 		return nil, fmt.Errorf("open image store: sweep leftovers: %w", err)
 	}
+	s.warmUsage()
 	return s, nil
 }
 

@@ -188,6 +188,7 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 		return err
 	}
 	m.exited.Delete(r.ID)
+	m.cgroupDirs.Delete(r.ID)
 	t.Step("record")
 	m.emit(r, runtimeapi.ContainerEventType_CONTAINER_DELETED_EVENT)
 	if m.hooks != nil {

@@ -57,6 +57,8 @@ type Manager struct {
 	// (id → monitor.State): it never changes again, so no call after the
 	// first asks the monitor for it.
 	exited sync.Map
+	// cgroupDirs memoizes each container's cgroup dir (ContainerCgroup).
+	cgroupDirs sync.Map
 }
 
 // New opens the container records.

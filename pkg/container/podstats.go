@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/opencontainers/cgroups/systemd"
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/podshim/podshim/sandbox"
 )
@@ -70,11 +69,26 @@ func podCgroupDir(driver string, pod *sandbox.Record) (string, bool, error) {
 // ContainerCgroup is a running container's cgroup path below a hierarchy's
 // root, as cAdvisor names containers (its "id" label).
 func (m *Manager) ContainerCgroup(r *Record) (string, error) {
-	var spec specs.Spec
+	if dir, ok := m.cgroupDirs.Load(r.ID); ok {
+		return dir.(string), nil
+	}
+	// Decoded once per container: a spec is kilobytes of JSON, and the
+	// stats calls that need its cgroup come every few seconds for every
+	// container. The cgroups path never changes after create.
+	var spec struct {
+		Linux *struct {
+			CgroupsPath string `json:"cgroupsPath"`
+		} `json:"linux"`
+	}
 	if err := json.Unmarshal(r.Spec, &spec); err != nil || spec.Linux == nil {
 		return "", fmt.Errorf("cgroup of %s: stored spec: %v", r.ID, err)
 	}
-	return cgroupDir(m.opts.CgroupDriver, spec.Linux.CgroupsPath)
+	dir, err := cgroupDir(m.opts.CgroupDriver, spec.Linux.CgroupsPath)
+	if err != nil {
+		return "", fmt.Errorf("cgroup of %s: %w", r.ID, err)
+	}
+	m.cgroupDirs.Store(r.ID, dir)
+	return dir, nil
 }
 
 // Detail reads the figures only metrics need from the cgroup at dir

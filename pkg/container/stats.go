@@ -3,11 +3,8 @@
 package container
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
-
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // Usage is a container's resource use at one moment.
@@ -28,11 +25,7 @@ type Usage struct {
 // there but cannot be read is an error, never zeros.
 func (m *Manager) Usage(r *Record) (Usage, error) {
 	u := Usage{Timestamp: time.Now()}
-	var spec specs.Spec
-	if err := json.Unmarshal(r.Spec, &spec); err != nil || spec.Linux == nil {
-		return u, fmt.Errorf("stats of %s: stored spec: %v", r.ID, err)
-	}
-	dir, err := cgroupDir(m.opts.CgroupDriver, spec.Linux.CgroupsPath)
+	dir, err := m.ContainerCgroup(r)
 	if err != nil {
 		return u, fmt.Errorf("stats of %s: %w", r.ID, err)
 	}

@@ -11,15 +11,17 @@ import (
 	"github.com/podshim/podshim/storage"
 )
 
-// ImageFsInfo reports the bytes and inodes really used, measured now, by
-// the image store and, separately, by containers' writable layers, so the
-// kubelet's image and container garbage collection see the truth.
+// containersUsageMaxAge bounds how old the writable layers' usage that
+// ImageFsInfo reports may be (containerd's snapshot usage refresh period).
+const containersUsageMaxAge = 10 * time.Second
+
+// ImageFsInfo reports the bytes and inodes really used by the image store
+// (measured again whenever its content changed) and, separately, by
+// containers' writable layers (at most containersUsageMaxAge old), so the
+// kubelet's image and container garbage collection see the truth without
+// a walk of every container's files at each of its calls.
 func (s *Service) ImageFsInfo(ctx context.Context, req *runtimeapi.ImageFsInfoRequest) (*runtimeapi.ImageFsInfoResponse, error) {
-	images, err := s.images.Usage()
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	containers, err := s.images.ContainersUsage()
+	images, containers, err := s.images.CachedUsage(containersUsageMaxAge)
 	if err != nil {
 		return nil, toStatus(err)
 	}

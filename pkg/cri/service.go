@@ -26,8 +26,7 @@ type imageStore interface {
 	Get(ref string) (storage.Image, error)
 	List() ([]storage.Image, error)
 	Remove(ref string) error
-	Usage() (storage.Usage, error)
-	ContainersUsage() (storage.Usage, error)
+	CachedUsage(maxAge time.Duration) (images, containers storage.Usage, err error)
 }
 
 // podNetwork is what Status and UpdateRuntimeConfig need of networking.

@@ -16,6 +16,7 @@ import (
 	"github.com/podshim/podshim/pkg/config"
 	"github.com/podshim/podshim/pkg/container"
 	"github.com/podshim/podshim/pkg/cri"
+	"github.com/podshim/podshim/pkg/phase"
 	"github.com/podshim/podshim/pkg/runc"
 	"github.com/podshim/podshim/sandbox"
 	"github.com/podshim/podshim/storage"
@@ -64,11 +65,14 @@ func cniBinDirs(cfg config.Config) []string {
 // openRuntime builds the sandbox machinery: runc, CNI and the pods' records,
 // then finishes or undoes whatever a crash interrupted.
 func openRuntime(cfg config.Config, images *storage.Store) (cri.Deps, error) {
+	t := phase.Start("OpenRuntime", "")
+	defer t.Done()
 	pausePath, err := findBinary(cfg.PausePath, "pause")
 	if err != nil {
 		return cri.Deps{}, err
 	}
 	handlers, err := openHandlers(cfg, pausePath)
+	t.Step("handlers")
 	if err != nil {
 		return cri.Deps{}, err
 	}
@@ -93,7 +97,9 @@ func openRuntime(cfg config.Config, images *storage.Store) (cri.Deps, error) {
 			self = lean
 		}
 	}
+	t.Step("network")
 	idmapped := probeIDMappedLayers(cfg.Root)
+	t.Step("idmap-probe")
 	sandboxes, err := sandbox.New(sandbox.Options{
 		RecordDir:      filepath.Join(cfg.Root, "sandboxes"),
 		StateDir:       cfg.State,
@@ -114,10 +120,13 @@ func openRuntime(cfg config.Config, images *storage.Store) (cri.Deps, error) {
 	if err != nil {
 		return cri.Deps{}, fmt.Errorf("containers: %w", err)
 	}
+	t.Step("records")
 	ctx, cancel := context.WithTimeout(context.Background(), recoveryTimeout)
 	defer cancel()
 	containers.Recover(ctx)
+	t.Step("recover-containers")
 	sandboxes.Recover(ctx, containers.IDs())
+	t.Step("recover-sandboxes")
 	return cri.Deps{Sandboxes: sandboxes, Containers: containers, Network: net}, nil
 }
 

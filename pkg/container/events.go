@@ -104,20 +104,17 @@ func (m *Manager) markExitReportedLocked(r *Record) {
 }
 
 // WatchExits runs once at daemon start, after recovery and SetNotifier:
-// an exit that happened while the daemon was down is reported now, and
-// every container still running is watched again.
+// every started container whose exit was not reported gets its watcher
+// again, which reports at once an exit that happened while the daemon was
+// down (the monitor answers its Wait straight away) and waits for the
+// others. Nothing here asks a monitor before the daemon serves: with
+// hundreds of pods those calls were most of a restart, and a container
+// that exited meanwhile is listed exited from its monitor's exit record
+// before its watcher gets to it (ListStatus).
 func (m *Manager) WatchExits(ctx context.Context) {
 	for _, r := range m.store.List() {
 		if r.ExitReported || (r.StartedAt == 0 && r.StartFailedAt == 0) {
 			continue // reported, or never started
-		}
-		st, err := m.State(ctx, r)
-		if err == nil && st.Status == monitor.StatusExited {
-			klog.V(1).Infof("container %s exited while podshim was down: reporting it", r.ID)
-			if m.reportExit(r.ID) {
-				metrics.ContainerExit(st.Reason)
-			}
-			continue
 		}
 		go m.watchExit(r.ID, r.SandboxID)
 	}

@@ -53,6 +53,9 @@ func TestProbeRecursiveReadOnlyByTrial(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/crun"); err == nil {
 		binaries = append(binaries, filepath.Join(bin, "crun-hybrid"))
 	}
+	// The probe makes its directory in $TMPDIR: a private one, so a
+	// daemon probing on this machine meanwhile is not taken for a leak.
+	t.Setenv("TMPDIR", t.TempDir())
 	for _, b := range binaries {
 		if _, err := os.Stat(b); err != nil {
 			t.Fatalf("%s: %v (make tools builds it)", b, err)

@@ -3,8 +3,12 @@
 package network
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 const netDevSample = `Inter-|   Receive                                                |  Transmit
@@ -53,6 +57,47 @@ func BenchmarkNetNSStats(b *testing.B) {
 	for b.Loop() {
 		if _, err := NetNSStats("/proc/self/ns/net"); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Read through a process inside the pod's namespace, the counters are the
+// namespace's; a process elsewhere (a pid reused) is not taken for it.
+func TestNetNSStatsOfAProcessInside(t *testing.T) {
+	requireRoot(t)
+	m, err := New(Options{ConfDir: t.TempDir(), StateDir: t.TempDir(), DefaultSubnet: "10.199.250.0/24", DefaultBridge: "pstestns0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := randomPodID(t)
+	ns, err := m.NewNetNS(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.RemoveNetNS(ns) })
+	if err := loopbackUp(ns); err != nil {
+		t.Fatal(err)
+	}
+	inside := exec.Command("nsenter", "--net="+ns, "sleep", "30")
+	if err := inside.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inside.Process.Kill(); inside.Wait() })
+	// Wait for nsenter to have entered and exec'd sleep.
+	for i := 0; i < 100 && !sameFile(fmt.Sprintf("/proc/%d/ns/net", inside.Process.Pid), ns); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	want, err := NetNSStats(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range []int{inside.Process.Pid, os.Getpid(), 0} {
+		got, err := NetNSStatsOf(pid, ns)
+		if err != nil {
+			t.Fatalf("pid %d: %v", pid, err)
+		}
+		if len(got) != len(want) || got[0].Name != want[0].Name {
+			t.Errorf("pid %d: %+v, want the namespace's %+v", pid, got, want)
 		}
 	}
 }

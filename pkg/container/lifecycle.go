@@ -189,6 +189,7 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 	}
 	m.exited.Delete(r.ID)
 	m.cgroupDirs.Delete(r.ID)
+	m.users.Delete(r.ID)
 	t.Step("record")
 	m.emit(r, runtimeapi.ContainerEventType_CONTAINER_DELETED_EVENT)
 	if m.hooks != nil {

@@ -59,6 +59,8 @@ type Manager struct {
 	exited sync.Map
 	// cgroupDirs memoizes each container's cgroup dir (ContainerCgroup).
 	cgroupDirs sync.Map
+	// users memoizes each container's process user (ProcessUser).
+	users sync.Map
 }
 
 // New opens the container records.

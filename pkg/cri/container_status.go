@@ -9,7 +9,6 @@ import (
 	"strings"
 	"syscall"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"google.golang.org/protobuf/proto"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
@@ -39,12 +38,10 @@ func (s *Service) ContainerStatus(ctx context.Context, req *runtimeapi.Container
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	st, err := s.containers.State(ctx, r)
+	st, err := s.containers.StatusState(ctx, r)
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	var spec specs.Spec
-	json.Unmarshal(r.Spec, &spec)
 	cfg := r.Config
 	out := &runtimeapi.ContainerStatus{
 		Id:          r.ID,
@@ -73,10 +70,9 @@ func (s *Service) ContainerStatus(ctx context.Context, req *runtimeapi.Container
 			out.Message = r.StartError
 		}
 	}
-	if spec.Process != nil {
-		u := spec.Process.User
-		gids := make([]int64, 0, len(u.AdditionalGids))
-		for _, g := range u.AdditionalGids {
+	if u, ok := s.containers.ProcessUser(r); ok {
+		gids := make([]int64, 0, len(u.AdditionalGIDs))
+		for _, g := range u.AdditionalGIDs {
 			gids = append(gids, int64(g))
 		}
 		out.User = &runtimeapi.ContainerUser{Linux: &runtimeapi.LinuxContainerUser{

@@ -105,7 +105,7 @@ func podInterfaces(pod *sandbox.Record) ([]network.IfaceStats, int64, bool) {
 	if pod.NetNSPath == "" || pod.NetworkDown {
 		return nil, 0, false
 	}
-	all, err := network.NetNSStats(pod.NetNSPath)
+	all, err := network.NetNSStatsOf(pod.Pid, pod.NetNSPath)
 	ts := time.Now().UnixNano()
 	if err != nil {
 		klog.V(4).InfoS("No network stats for pod", "pod", pod.ID, "err", err)

@@ -13,16 +13,9 @@ import (
 // CNI loopback plugin does; doing it over netlink directly needs no plugin
 // binary and no DEL (lo disappears with the namespace).
 func loopbackUp(nsPath string) error {
-	ns, err := netns.GetFromPath(nsPath)
+	h, err := netlinkIn(nsPath)
 	if err != nil {
-		return fmt.Errorf("open netns %s: %w", nsPath, err)
-	}
-	defer ns.Close()
-	// A netlink socket created in the pod's namespace: no thread of ours
-	// has to enter it.
-	h, err := netlink.NewHandleAt(ns)
-	if err != nil {
-		return fmt.Errorf("netlink in netns %s: %w", nsPath, err)
+		return err
 	}
 	defer h.Close()
 	lo, err := h.LinkByName("lo")
@@ -33,4 +26,19 @@ func loopbackUp(nsPath string) error {
 		return fmt.Errorf("set lo up in netns %s: %w", nsPath, err)
 	}
 	return nil
+}
+
+// netlinkIn opens a netlink socket in the namespace pinned at nsPath: no
+// thread of ours has to enter it. The caller closes the handle.
+func netlinkIn(nsPath string) (*netlink.Handle, error) {
+	ns, err := netns.GetFromPath(nsPath)
+	if err != nil {
+		return nil, fmt.Errorf("open netns %s: %w", nsPath, err)
+	}
+	defer ns.Close() // the socket keeps the namespace
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return nil, fmt.Errorf("netlink in netns %s: %w", nsPath, err)
+	}
+	return h, nil
 }

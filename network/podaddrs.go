@@ -7,7 +7,6 @@ import (
 	"net"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 )
 
 // podIfaceHolds checks that the interface name inside the namespace at
@@ -22,16 +21,9 @@ func podIfaceHolds(nsPath, name string, ips []net.IP) error {
 	if len(ips) == 0 {
 		return fmt.Errorf("no address known for %s", name)
 	}
-	ns, err := netns.GetFromPath(nsPath)
+	h, err := netlinkIn(nsPath)
 	if err != nil {
-		return fmt.Errorf("open netns %s: %w", nsPath, err)
-	}
-	defer ns.Close()
-	// A netlink socket opened in the pod's namespace: no thread of ours
-	// enters it.
-	h, err := netlink.NewHandleAt(ns)
-	if err != nil {
-		return fmt.Errorf("netlink in netns %s: %w", nsPath, err)
+		return err
 	}
 	defer h.Close()
 	l, err := h.LinkByName(name)

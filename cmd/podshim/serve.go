@@ -121,9 +121,7 @@ func serve(cfg config.Config) error {
 	// down is reported (held until a client subscribes), and the running
 	// containers' exits are watched again.
 	deps.Sandboxes.ReportStopped()
-	wctx, wcancel := context.WithTimeout(context.Background(), recoveryTimeout)
-	deps.Containers.WatchExits(wctx)
-	wcancel()
+	deps.Containers.WatchExits()
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)

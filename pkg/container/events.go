@@ -111,7 +111,7 @@ func (m *Manager) markExitReportedLocked(r *Record) {
 // hundreds of pods those calls were most of a restart, and a container
 // that exited meanwhile is listed exited from its monitor's exit record
 // before its watcher gets to it (ListStatus).
-func (m *Manager) WatchExits(ctx context.Context) {
+func (m *Manager) WatchExits() {
 	for _, r := range m.store.List() {
 		if r.ExitReported || (r.StartedAt == 0 && r.StartFailedAt == 0) {
 			continue // reported, or never started
